@@ -1,0 +1,64 @@
+"""Shared fixtures: scenarios from text, a frozen clock, fresh databases."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# These change how Textual renders; snapshots must not depend on the developer's terminal.
+for _name in ("TEXTUAL_THEME", "NO_COLOR", "FORCE_COLOR", "TEXTUAL"):
+    os.environ.pop(_name, None)
+os.environ.setdefault("MPLCONFIGDIR", str(Path(__file__).parent / ".mplconfig"))
+
+from usetest.clock import FakeClock  # noqa: E402
+from usetest.scenario import LoadedScenario, parse_scenario  # noqa: E402
+from usetest.store import open_db  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+STUDY_YAML = """\
+study: Fixture study
+product: Fixture app
+task_order: fixed
+error_types:
+  - {key: n, name: navigation}
+  - {key: m, name: misread label}
+tasks:
+  - id: one
+    title: First task
+    prompt: Do the first thing. [bold]literal[/]
+    success: The first thing is done
+    time_limit: 60
+  - id: two
+    title: Second task
+    prompt: Do the second thing.
+  - id: three
+    title: Third task
+    prompt: Do the third thing.
+    seq: false
+questionnaires: [sus, umux-lite, nps]
+"""
+
+
+@pytest.fixture
+def study() -> LoadedScenario:
+    return parse_scenario(STUDY_YAML, "fixture.yaml")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db():
+    database = open_db(None)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "study.db"
