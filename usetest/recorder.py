@@ -1,0 +1,112 @@
+"""Wiring a session engine to its database: start a new session or resume an unfinished one.
+
+This is the one code path the CLI, the moderator app and the tests use to get a recording
+session, so each of them stores the scenario text, assigns the task order and writes events
+the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from usetest import store
+from usetest.clock import Clock, SystemClock, iso_utc
+from usetest.scenario import LoadedScenario, ScenarioError, parse_scenario
+from usetest.session import Session, SessionError, assign_order
+from usetest.store import SessionRecord, StoreError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+@dataclass
+class Recording:
+    """A live session: the engine, its row, and the scenario it runs."""
+
+    session: Session
+    record: SessionRecord
+    loaded: LoadedScenario
+
+
+@dataclass(frozen=True)
+class ResumeInfo:
+    """What a moderator must be told when a session continues after an interruption."""
+
+    interrupted_tasks: tuple[str, ...]
+    """Tasks whose clock was running when the previous run stopped."""
+    last_event_at: str | None
+    """UTC time of the last recorded event: running time after it is not counted."""
+    scenario_changed: bool
+    """The scenario file differs from the version the session started with (the stored one is used)."""
+
+
+def _time_limits(loaded: LoadedScenario) -> dict[str, int | None]:
+    return {t.id: t.time_limit for t in loaded.scenario.tasks}
+
+
+def start(
+    db: Database,
+    loaded: LoadedScenario,
+    participant: str,
+    moderator: str | None = None,
+    condition: str | None = None,
+    clock: Clock | None = None,
+) -> Recording:
+    """Record a new session: store the scenario, assign the order, log ``session_started``."""
+    clock = clock or SystemClock()
+    sc = loaded.scenario
+    if sc.conditions and condition not in sc.conditions:
+        raise StoreError(
+            f"condition {condition!r} is not one of this study's: {', '.join(sc.conditions)}"
+            if condition else f"choose a condition: {', '.join(sc.conditions)}"
+        )  # fmt: skip
+    if not sc.conditions and condition:
+        raise StoreError("this study has no conditions — leave the condition out")
+    now = iso_utc(clock.utc_now())
+    scenario_id = store.save_scenario(db, loaded, now)
+    ordinal = len(store.list_sessions(db)) + 1
+    order = assign_order(sc, loaded.sha256, participant.strip(), ordinal)
+    record = store.create_session(
+        db, scenario_id=scenario_id, participant=participant, moderator=moderator,
+        condition=condition, order=order, started_at=now,
+    )  # fmt: skip
+    sink = store.SessionStore(db, record.id, _time_limits(loaded))
+    session = Session.begin(
+        sc, order, clock, sink,
+        participant=record.participant, moderator=record.moderator,
+        condition=record.condition, scenario_sha256=loaded.sha256, session_uid=record.uid,
+    )  # fmt: skip
+    return Recording(session, store.get_session(db, record.id), loaded)
+
+
+def resume(
+    db: Database,
+    session_id: int,
+    clock: Clock | None = None,
+    current_sha256: str | None = None,
+) -> tuple[Recording, ResumeInfo]:
+    """Continue an unfinished session in a new run, from its stored events and scenario text."""
+    clock = clock or SystemClock()
+    record = store.get_session(db, session_id)
+    if record.status != "in_progress":
+        raise StoreError(f"session {record.participant} is {record.status}; only unfinished "
+                         "sessions can be resumed")  # fmt: skip
+    text = store.scenario_text(db, record.scenario_id)
+    try:
+        loaded = parse_scenario(text, f"<scenario stored for {record.participant}>")
+    except ScenarioError as exc:  # pragma: no cover - a stored scenario validated when saved
+        raise StoreError(f"the stored scenario no longer validates: {exc}") from exc
+    events = store.load_events(db, session_id)
+    sink = store.SessionStore(db, session_id, _time_limits(loaded))
+    try:
+        session = Session.restore(loaded.scenario, record.order, events, clock, sink)
+    except SessionError as exc:
+        raise StoreError(str(exc)) from exc
+    resumed = session.events[-1].payload
+    info = ResumeInfo(
+        interrupted_tasks=tuple(resumed.get("interrupted_tasks", ())),
+        last_event_at=resumed.get("last_event_at"),
+        scenario_changed=current_sha256 is not None and current_sha256 != loaded.sha256,
+    )
+    return Recording(session, store.get_session(db, session_id), loaded), info
