@@ -1,0 +1,111 @@
+"""The ``usetest`` command: a thin click layer over the library.
+
+Each command turns a layer's exception (``ScenarioError``, ``StoreError``) into a message on
+stderr and an exit code; a user's mistake never shows a traceback. Heavy modules (textual,
+pandas) are imported inside the commands that need them so that ``usetest validate`` stays quick.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from usetest import __version__
+
+EXIT_OK = 0
+EXIT_INVALID = 1  # the input was read but is wrong (bad scenario, bad database)
+EXIT_USAGE = 2  # click's own code for a wrong command line
+
+
+def _fail(message: str, code: int = EXIT_INVALID) -> None:
+    click.echo(f"usetest: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="usetest")
+def cli() -> None:
+    """Run moderated usability-test sessions and analyse them.
+
+    \b
+    Typical day:
+      usetest validate scenarios/checkout.yaml
+      usetest run scenarios/checkout.yaml          # results/checkout.db
+    """
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check scenario files; print one line per problem as FILE:LINE:COL: what — fix.
+
+    Exit 0 when every file is valid, 1 otherwise.
+
+    \b
+    Example:
+      usetest validate scenarios/*.yaml
+    """
+    from usetest.scenario import ScenarioError, load_scenario
+
+    bad = 0
+    problems = 0
+    for path in files:
+        try:
+            loaded = load_scenario(path)
+        except ScenarioError as exc:
+            bad += 1
+            problems += len(exc.problems)
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            continue
+        sc = loaded.scenario
+        click.echo(f"{path}: ok — {sc.study!r}, {len(sc.tasks)} task(s), order {sc.task_order}")
+    if bad:
+        click.echo(f"{problems} problem(s) in {bad} of {len(files)} file(s)", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the scenario format as JSON Schema (for editor autocompletion).
+
+    \b
+    Example:
+      usetest schema > scenario.schema.json
+      # then, first line of a scenario file:
+      # yaml-language-server: $schema=scenario.schema.json
+    """
+    import json
+
+    from usetest.scenario import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def new(file: Path, force: bool) -> None:
+    """Write a commented scenario template to FILE (it validates as it is).
+
+    \b
+    Example:
+      usetest new scenarios/my-study.yaml
+    """
+    from usetest.scenario import template
+
+    if file.exists() and not force:
+        _fail(f"{file} exists already — choose another name or pass --force to overwrite it")
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(template(), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {file}: {exc.strerror} — choose a folder you can write to")
+    click.echo(f"wrote {file}; edit it, then: usetest validate {file}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

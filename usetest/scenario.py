@@ -1,0 +1,637 @@
+"""Scenario files: YAML in, a frozen and validated :class:`Scenario` out, or precise problems.
+
+A researcher's mistake must be found before a session, with the file, line and column and what
+to write instead. So the text is composed with PyYAML's safe loader into a node tree (which
+keeps the position of every key and value), turned into plain Python data by our own walker
+(safe tags only; duplicate keys, alias blow-ups and deep nesting refused), validated by the
+pydantic models below, and every validation error is mapped back to the node it came from.
+
+Texts are plain text: nothing here interprets Rich markup; ``[bold]`` is stored as typed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+
+MAX_BYTES = 1_000_000
+MAX_NODES = 50_000  # values after alias expansion; a real study has a few hundred
+MAX_DEPTH = 40
+SCHEMA_COMMENT = "# yaml-language-server: $schema=../docs/scenario.schema.json"
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+Text = Annotated[str, Field(min_length=1)]
+
+
+class ErrorType(BaseModel):
+    """A kind of error the moderator logs with one key (after pressing ``e``)."""
+
+    model_config = _STRICT
+
+    key: Annotated[str, Field(pattern=r"^[a-z0-9]$")]
+    """The hotkey: one lowercase letter or digit, unique within the scenario."""
+    name: Text
+    """Short name shown to the moderator and in reports, e.g. `navigation`."""
+    description: str | None = None
+    """What counts as this kind of error (for the moderator's help screen)."""
+
+
+DEFAULT_ERROR_TYPES: tuple[ErrorType, ...] = (
+    ErrorType(key="n", name="navigation", description="went to the wrong place or got lost"),
+    ErrorType(key="m", name="misread", description="misread or misunderstood a label or message"),
+    ErrorType(key="i", name="wrong input", description="entered wrong or badly formatted data"),
+    ErrorType(key="c", name="wrong control", description="used the wrong button, link or control"),
+    ErrorType(key="o", name="other", description="any other error (add a note)"),
+)
+
+
+class Task(BaseModel):
+    """One task the participant attempts."""
+
+    model_config = _STRICT
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+    """Stable identifier (lowercase letters, digits, - and _), used in the database and exports."""
+    title: Text
+    """Short title the moderator sees."""
+    prompt: Text
+    """What the participant is told or shown; plain text, shown literally."""
+    success: str | None = None
+    """The success criterion, for the moderator only."""
+    notes: str | None = None
+    """Notes for the moderator (what to watch for)."""
+    time_limit: PositiveInt | None = None
+    """Seconds; the app warns when it is passed but never stops the clock."""
+    seq: bool = True
+    """Ask the Single Ease Question after this task."""
+
+
+class LikertItem(BaseModel):
+    """A rating-scale question with answers 1 … points."""
+
+    model_config = _STRICT
+
+    type: Literal["likert"] = "likert"
+    """`likert` (the default) for a rating scale."""
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    """Identifier of the item, unique within its questionnaire."""
+    text: Text
+    """The statement or question."""
+    points: Annotated[int, Field(ge=2, le=11)] = 7
+    """Number of scale points (answers 1 … points)."""
+    low: str = "Strongly disagree"
+    """Label of the lowest answer."""
+    high: str = "Strongly agree"
+    """Label of the highest answer."""
+
+
+class TextItem(BaseModel):
+    """A free-text question."""
+
+    model_config = _STRICT
+
+    type: Literal["text"]
+    """`text` for a free-text answer."""
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    """Identifier of the item, unique within its questionnaire."""
+    text: Text
+    """The question."""
+
+
+class CustomQuestionnaire(BaseModel):
+    """A block of the study's own questions, asked after the tasks."""
+
+    model_config = _STRICT
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    """Identifier, unique and not one of the built-ins (sus, umux-lite, nps, seq)."""
+    title: Text
+    """Title shown above the questions."""
+    intro: str | None = None
+    """Instructions read to the participant."""
+    items: Annotated[
+        list[Annotated[LikertItem | TextItem, Field(discriminator="type")]], Field(min_length=1)
+    ]
+    """The questions, in order; `type: likert` (the default) or `type: text`."""
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _likert_by_default(cls, items: Any) -> Any:
+        if isinstance(items, list):
+            return [
+                {"type": "likert", **item} if isinstance(item, dict) and "type" not in item else item
+                for item in items
+            ]
+        return items
+
+
+BuiltIn = Literal["sus", "umux-lite", "nps"]
+
+
+class Scenario(BaseModel):
+    """A usability study: what the participant does and what is asked afterwards."""
+
+    model_config = _STRICT
+
+    study: Text
+    """Name of the study, e.g. `Checkout redesign, round 2`."""
+    product: str | None = None
+    """The product or prototype tested (also fills in the NPS question)."""
+    description: str | None = None
+    """The study's goal, in a sentence or two (goes into reports)."""
+    conditions: list[Text] = []
+    """Between-subjects variants, e.g. `[current, redesign]`; each session runs one."""
+    task_order: Literal["fixed", "random", "latin-square"] = "fixed"
+    """`fixed` as written, `random` (reproducible per participant) or `latin-square` (balanced)."""
+    partial_counts_as_success: bool = False
+    """Whether a partial success counts as a success in completion rates."""
+    error_types: list[ErrorType] = list(DEFAULT_ERROR_TYPES)
+    """Error kinds with their hotkeys; a default set is used when omitted."""
+    tasks: Annotated[list[Task], Field(min_length=1)]
+    """The tasks, in the order written."""
+    questionnaires: list[BuiltIn | CustomQuestionnaire] = []
+    """After the tasks: `sus`, `umux-lite`, `nps` and/or custom blocks, in this order."""
+
+    def task(self, task_id: str) -> Task:
+        for task in self.tasks:
+            if task.id == task_id:
+                return task
+        raise KeyError(task_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Problems.
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a scenario file, at a 1-based line and column."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message} — {self.fix}"
+
+
+class ScenarioError(Exception):
+    """The scenario cannot be used; ``problems`` says every reason found, in file order."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.line, p.col))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with the exact text it came from and that text's SHA-256."""
+
+    path: Path | None
+    text: str
+    sha256: str
+    scenario: Scenario
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading.
+
+
+def load_scenario(path: str | Path) -> LoadedScenario:
+    """Read and validate a scenario file; raises :class:`ScenarioError` only."""
+    path = Path(path)
+    name = str(path)
+
+    def fail(message: str, fix: str) -> ScenarioError:
+        return ScenarioError([Problem(name, 1, 1, message, fix)])
+
+    try:
+        if path.is_dir():
+            raise fail("this is a folder, not a scenario file", "give the path of a .yaml file")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise fail(f"the file is {size:,} bytes; scenarios are limited to {MAX_BYTES:,}",
+                       "keep long material outside the scenario and refer to it")  # fmt: skip
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise fail("file not found", "check the path, or create it with `usetest new FILE`") from None
+    except PermissionError:
+        raise fail("permission denied", "make the file readable (chmod u+r)") from None
+    except OSError as exc:
+        raise fail(f"cannot read the file ({exc.strerror})", "check the path") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ScenarioError([Problem(
+            name, line, col, "the file is not valid UTF-8 text",
+            "save it as UTF-8 (most editors: File > Save with encoding > UTF-8)",
+        )]) from None  # fmt: skip
+    loaded = parse_scenario(text, name)
+    return LoadedScenario(path, loaded.text, loaded.sha256, loaded.scenario)
+
+
+def parse_scenario(text: str, filename: str = "<scenario>") -> LoadedScenario:
+    """Validate scenario text; raises :class:`ScenarioError` with every problem found."""
+    if len(text) > MAX_BYTES:
+        raise ScenarioError([Problem(filename, 1, 1, "the scenario text is too long",
+                                     f"keep it under {MAX_BYTES:,} characters")])  # fmt: skip
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ScenarioError([Problem(filename, line, 1, "the file contains a NUL byte (binary data)",
+                                     "save the scenario as plain UTF-8 text")])  # fmt: skip
+    reader = _Reader(filename)
+    data = reader.read(text)
+    scenario = _validate(data, reader)
+    return LoadedScenario(None, text, hashlib.sha256(text.encode("utf-8")).hexdigest(), scenario)
+
+
+Path_ = tuple[str | int, ...]
+_SAFE_TAGS = {
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map", "tag:yaml.org,2002:timestamp",
+}  # fmt: skip
+
+
+class _Reader:
+    """YAML text -> plain data, remembering where each key and value stood."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.key_marks: dict[Path_, yaml.Mark] = {}
+        self.value_marks: dict[Path_, yaml.Mark] = {}
+        self.problems: list[Problem] = []
+        self.nodes = 0
+        self._constructor = yaml.SafeLoader("")
+
+    def problem(self, mark: yaml.Mark | None, message: str, fix: str) -> None:
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        self.problems.append(Problem(self.filename, line, col, message, fix))
+
+    def read(self, text: str) -> Any:
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            what = exc.problem or "invalid YAML"
+            if exc.context:
+                what = f"{exc.context}, {what}"
+            self.problem(mark, f"YAML syntax error: {what}",
+                         "check the indentation and quote texts that contain ': ', '#' or "
+                         "start with a special character ([ { * & ! | > ' \" % @ `)")  # fmt: skip
+            raise ScenarioError(self.problems) from None
+        except yaml.YAMLError as exc:
+            self.problem(None, f"YAML error: {exc}", "save the scenario as plain UTF-8 YAML text")
+            raise ScenarioError(self.problems) from None
+        except RecursionError:
+            self.problem(None, "the YAML is nested too deeply",
+                         f"a scenario needs only a few levels (at most {MAX_DEPTH})")  # fmt: skip
+            raise ScenarioError(self.problems) from None
+        if root is None:
+            self.problem(None, "the file is empty",
+                         "start from a template: usetest new FILE")  # fmt: skip
+            raise ScenarioError(self.problems)
+        if not isinstance(root, yaml.MappingNode):
+            self.problem(root.start_mark, "the top level must be a mapping of keys such as "
+                         "`study:` and `tasks:`", "start from a template: usetest new FILE")  # fmt: skip
+            raise ScenarioError(self.problems)
+        try:
+            data = self._walk(root, (), 0)
+        except _TooBig as exc:
+            self.problems.append(Problem(self.filename, *exc.at, str(exc),
+                                         "write the values out; anchors and aliases (&, *) "
+                                         "should not multiply a scenario"))  # fmt: skip
+        if self.problems:
+            raise ScenarioError(self.problems)
+        return data
+
+    def _walk(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            what = "too many values" if self.nodes > MAX_NODES else "nesting too deep"
+            raise _TooBig(f"{what} (aliases expanding?)",
+                          (node.start_mark.line + 1, node.start_mark.column + 1))  # fmt: skip
+        self.value_marks.setdefault(path, node.start_mark)
+        if node.tag not in _SAFE_TAGS:
+            self.problem(node.start_mark, f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} "
+                         "is not allowed (scenarios hold plain data only)",
+                         "remove the tag and write a plain value")  # fmt: skip
+            return None
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self._walk(key_node, (*path, "<key>"), depth + 1)
+                if not isinstance(key, str):
+                    self.problem(key_node.start_mark, f"the key {key!r} is not a name",
+                                 "use a plain word as the key")  # fmt: skip
+                    continue
+                if key == "<<":
+                    self.problem(key_node.start_mark, "merge keys (<<) are not supported",
+                                 "write the keys out")  # fmt: skip
+                    continue
+                if key in out:
+                    first = self.key_marks[(*path, key)]
+                    self.problem(key_node.start_mark,
+                                 f"the key '{key}' is written twice (first on line {first.line + 1})",
+                                 "keep one of them")  # fmt: skip
+                    continue
+                self.key_marks[(*path, key)] = key_node.start_mark
+                out[key] = self._walk(value_node, (*path, key), depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self._walk(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        value = self._constructor.construct_object(node, deep=True)
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return str(node.value)  # a date is just text to us
+        return value
+
+
+class _TooBig(Exception):
+    def __init__(self, message: str, at: tuple[int, int]) -> None:
+        super().__init__(message)
+        self.at = at
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation with positions.
+
+_FIX_HINTS = {
+    "study": "write the study's name, e.g. `study: Checkout redesign, round 2`",
+    "tasks": "list the tasks under `tasks:`, each with id, title and prompt",
+    "id": "use lowercase letters, digits, - and _, starting with a letter or digit, e.g. `find-kettle`",
+    "title": "write a short title",
+    "prompt": "write what the participant is told, e.g. `prompt: Find a kettle under $40.`",
+    "time_limit": "write a whole number of seconds, e.g. `time_limit: 300`, or leave it out",
+    "seq": "write `seq: true` or `seq: false`",
+    "task_order": "write one of: fixed, random, latin-square",
+    "key": "use one lowercase letter or digit, e.g. `key: n`",
+    "conditions": "write a list such as `conditions: [current, redesign]`",
+    "questionnaires": "list built-ins (sus, umux-lite, nps) and/or blocks with id, title, items",
+    "points": "write a number of scale points from 2 to 11, e.g. `points: 7`",
+    "type": "write `type: likert` or `type: text`",
+    "partial_counts_as_success": "write true or false",
+}
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """Field names allowed in the mapping at ``loc`` (for did-you-mean on unknown keys)."""
+    models: list[type[BaseModel]] = [Scenario]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        nxt: list[type[BaseModel]] = []
+        for model in models:
+            field = model.model_fields.get(part)
+            if field is not None:
+                nxt += _models_in(field.annotation)
+        if not nxt:
+            break
+        models = nxt
+    return sorted({name for m in models for name in m.model_fields})
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin in (list, Union, types.UnionType, Annotated) or origin is not None:
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """Drop pydantic's union-branch labels (e.g. 'CustomQuestionnaire', 'likert') from a loc."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and (part[:1].isupper() or part.startswith(("literal[", "function"))):
+            continue
+        if part in ("likert", "text") and out and isinstance(out[-1], int):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _show(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "the file"
+
+
+def _validate(data: Any, reader: _Reader) -> Scenario:
+    problems: list[Problem] = []
+
+    def at(loc: tuple[str | int, ...], key: bool = False) -> yaml.Mark | None:
+        marks = reader.key_marks if key else reader.value_marks
+        for n in range(len(loc), -1, -1):
+            if loc[:n] in marks:
+                return marks[loc[:n]]
+            if loc[:n] in reader.value_marks:
+                return reader.value_marks[loc[:n]]
+        return None
+
+    def add(loc: tuple[str | int, ...], message: str, fix: str, key: bool = False) -> None:
+        mark = at(loc, key)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problems.append(Problem(reader.filename, line, col, message, fix))
+
+    _builtin_questionnaire_names(data, add)
+    _cross_checks(data, add)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        seen: set[tuple[str | int, ...]] = set()
+        errors = exc.errors()
+        # A misspelt key also makes the real one "missing": report it once, as the typo.
+        suggested = set()
+        for err in errors:
+            loc = _clean_loc(tuple(err["loc"]))
+            if err["type"] == "extra_forbidden":
+                close = difflib.get_close_matches(str(loc[-1]), _fields_at(loc[:-1]), n=1, cutoff=0.6)
+                suggested |= {(loc[:-1], c) for c in close}
+        for err in errors:
+            loc = _clean_loc(tuple(err["loc"]))
+            if loc in seen or _covered(loc, data):
+                continue
+            seen.add(loc)
+            field = next((p for p in reversed(loc) if isinstance(p, str)), "")
+            if err["type"] == "extra_forbidden":
+                allowed = _fields_at(loc[:-1])
+                close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else "allowed here: " + ", ".join(allowed)
+                add(loc, f"unknown key '{loc[-1]}' in {_show(loc[:-1])}", hint, key=True)
+            elif err["type"] == "missing":
+                if (loc[:-1], field) in suggested:
+                    continue
+                add(loc[:-1], f"{_show(loc[:-1])} is missing the required key '{field}'",
+                    _FIX_HINTS.get(field, f"add `{field}: …`"))  # fmt: skip
+            else:
+                got = err.get("input")
+                shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+                if len(shown) > 60:
+                    shown = shown[:57] + "…"
+                add(loc, f"{_show(loc)}: {err['msg'].lower()} (got {shown})",
+                    _FIX_HINTS.get(field, "see `usetest schema` for what this key takes"))  # fmt: skip
+        raise ScenarioError(problems or [Problem(reader.filename, 1, 1, str(exc), "")]) from None
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _covered(loc: tuple[str | int, ...], data: Any) -> bool:
+    """A builtin-name typo in questionnaires is already reported with a did-you-mean."""
+    if len(loc) >= 2 and loc[0] == "questionnaires" and isinstance(loc[1], int):
+        entries = data.get("questionnaires") if isinstance(data, dict) else None
+        if isinstance(entries, list) and loc[1] < len(entries):
+            entry = entries[loc[1]]
+            # a typo in a built-in name has its own message; a block is not a built-in name
+            return isinstance(entry, str) or (isinstance(entry, dict) and len(loc) == 2)
+    return False
+
+
+def _builtin_questionnaire_names(data: Any, add: Any) -> None:
+    entries = data.get("questionnaires") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return
+    names = ["sus", "umux-lite", "nps"]
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str) and entry not in names:
+            close = difflib.get_close_matches(entry.lower(), names, n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'?" if close else "use sus, umux-lite or nps, or a block with id, title and items"
+            add(("questionnaires", i), f"unknown questionnaire '{entry}'", hint)
+
+
+def _duplicates(values: list[Any]) -> list[int]:
+    seen: set[Any] = set()
+    dup = []
+    for i, value in enumerate(values):
+        if isinstance(value, str) and value in seen:
+            dup.append(i)
+        if isinstance(value, str):
+            seen.add(value)
+    return dup
+
+
+def _entries(data: Any, key: str) -> list[Any]:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def _get(entry: Any, key: str) -> Any:
+    return entry.get(key) if isinstance(entry, dict) else None
+
+
+def _cross_checks(data: Any, add: Any) -> None:
+    """Rules across entries, checked on the raw data so they are reported with type errors."""
+    tasks = _entries(data, "tasks")
+    for i in _duplicates([_get(t, "id") for t in tasks]):
+        add(("tasks", i, "id"), f"task id '{tasks[i]['id']}' is used twice",
+            "give every task its own id")  # fmt: skip
+    errors = _entries(data, "error_types")
+    for i in _duplicates([_get(e, "key") for e in errors]):
+        add(("error_types", i, "key"), f"hotkey '{errors[i]['key']}' of error type "
+            f"'{_get(errors[i], 'name')}' clashes with another error type",
+            "give each error type its own key")  # fmt: skip
+    for i in _duplicates([_get(e, "name") for e in errors]):
+        add(("error_types", i, "name"), f"error type name '{errors[i]['name']}' is used twice",
+            "give each error type its own name")  # fmt: skip
+    conditions = _entries(data, "conditions")
+    for i in _duplicates(conditions):
+        add(("conditions", i), f"condition '{conditions[i]}' is listed twice", "list it once")
+    blocks = _entries(data, "questionnaires")
+    names = [q if isinstance(q, str) else _get(q, "id") for q in blocks]
+    for i in _duplicates(names):
+        add(("questionnaires", i), f"questionnaire '{names[i]}' is listed twice", "list it once")
+    for i, q in enumerate(blocks):
+        if not isinstance(q, dict):
+            continue
+        if q.get("id") in ("sus", "umux-lite", "nps", "seq"):
+            add(("questionnaires", i, "id"), f"'{q['id']}' is a built-in questionnaire's id",
+                "choose another id for your own block")  # fmt: skip
+        items = _entries(q, "items")
+        for j in _duplicates([_get(item, "id") for item in items]):
+            add(("questionnaires", i, "items", j, "id"),
+                f"item id '{items[j]['id']}' is used twice in '{q.get('id')}'",
+                "give each item its own id")  # fmt: skip
+    for i, t in enumerate(tasks):
+        for name in ("title", "prompt"):
+            value = _get(t, name)
+            if isinstance(value, str) and value and not value.strip():
+                add(("tasks", i, name), f"task '{_get(t, 'id')}' has a blank {name}",
+                    _FIX_HINTS[name])  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema and template.
+
+
+def json_schema() -> dict[str, Any]:
+    """The scenario format as JSON Schema (draft 2020-12), for editors and validators."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "usetest scenario"
+    return schema
+
+
+def template() -> str:
+    """A commented scenario that validates as it is; the researcher edits it."""
+    return _TEMPLATE
+
+
+_TEMPLATE = f"""\
+{SCHEMA_COMMENT}
+# A usetest scenario. Check it with:  usetest validate THIS_FILE
+# Every key is explained in the JSON Schema:  usetest schema
+
+study: My study, round 1            # the study's name (required)
+product: Prototype v1               # what is being tested (also used in the NPS question)
+description: >-
+  Can first-time users complete the core tasks without help?
+
+# conditions: [current, redesign]  # optional between-subjects variants
+task_order: fixed                   # fixed | random | latin-square
+partial_counts_as_success: false    # count a partial success as a success?
+
+# Error types: each gets a one-key shortcut (after pressing e). Omit for the default set:
+# n navigation, m misread, i wrong input, c wrong control, o other.
+error_types:
+  - {{key: n, name: navigation}}
+  - {{key: m, name: misread}}
+
+tasks:
+  - id: first-task                  # lowercase letters, digits, - and _
+    title: Find the settings
+    prompt: |                       # what the participant is told (plain text)
+      You want to change your password. Show me how you would do that.
+    success: The password form is open     # moderator only
+    notes: Watch whether they use search or the menu.
+    time_limit: 180                 # seconds: a warning, never a hard stop
+    seq: true                       # ask the Single Ease Question afterwards
+
+  - id: second-task
+    title: Change the language
+    prompt: Switch the app's language to Spanish.
+    success: Language setting shows Español
+
+questionnaires:                     # asked after the tasks, in this order
+  - sus                             # System Usability Scale (10 items)
+  # - umux-lite
+  # - nps
+  # - id: trust
+  #   title: Trust
+  #   items:
+  #     - {{id: secure, text: I felt my data was safe., points: 7}}
+  #     - {{id: comments, type: text, text: Anything else you want to tell us?}}
+"""
