@@ -101,7 +101,7 @@ def open_db(path: str | Path | None = None, *, create: bool = True) -> Database:
     """
     sqlite_utils = _import_sqlite_utils()
     if path is None:
-        db = sqlite_utils.Database(memory=True)
+        db: Database = sqlite_utils.Database(memory=True)
         _configure(db)
         migrate(db)
         return db
