@@ -106,6 +106,48 @@ def new(file: Path, force: bool) -> None:
     click.echo(f"wrote {file}; edit it, then: usetest validate {file}")
 
 
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None,
+              help="Study database (default: results/<scenario name>.db).")
+@click.option("--participant", default=None, help="Participant code (a pseudonym, e.g. P07).")
+def run(scenario: Path, db_path: Path | None, participant: str | None) -> None:
+    """Run a session of SCENARIO; for now, print the study plan and the task order.
+
+    \b
+    Example:
+      usetest run scenarios/demo.yaml --participant P01
+    """
+    from usetest import store
+    from usetest.scenario import ScenarioError, load_scenario
+    from usetest.session import assign_order
+
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(EXIT_INVALID)
+    db_path = db_path or Path("results") / f"{scenario.stem}.db"
+    try:
+        db = store.open_db(db_path)
+        code = participant or store.next_participant_code(db)
+        ordinal = len(store.list_sessions(db)) + 1
+    except store.StoreError as exc:
+        _fail(str(exc))
+    sc = loaded.scenario
+    order = assign_order(sc, loaded.sha256, code, ordinal)
+    click.echo(f"{sc.study} ({len(sc.tasks)} tasks, order {sc.task_order}); database {db_path}")
+    click.echo(f"participant {code} would get:")
+    for i, task_id in enumerate(order, start=1):
+        task = sc.task(task_id)
+        limit = f" [{task.time_limit}s]" if task.time_limit else ""
+        click.echo(f"  {i}. {task.title}{limit}")
+    if sc.questionnaires:
+        names = [q if isinstance(q, str) else q.id for q in sc.questionnaires]
+        click.echo(f"then: {', '.join(names)}")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()
