@@ -110,25 +110,59 @@ def new(file: Path, force: bool) -> None:
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--db", "db_path", type=click.Path(path_type=Path), default=None,
               help="Study database (default: results/<scenario name>.db).")
-@click.option("--participant", default=None, help="Participant code (a pseudonym, e.g. P07).")
-def run(scenario: Path, db_path: Path | None, participant: str | None) -> None:
-    """Run a session of SCENARIO; for now, print the study plan and the task order.
+@click.option("--participant", default=None,
+              help="Participant code (a pseudonym, e.g. P07): skips the set-up screen.")
+@click.option("--moderator", default=None, help="Moderator's name or initials.")
+@click.option("--condition", default=None, help="The condition, when the study has several.")
+@click.option("--resume", is_flag=True, help="Continue an unfinished session from the database.")
+@click.option("--plan", is_flag=True, help="Print the study plan and task order; do not start.")
+def run(scenario: Path, db_path: Path | None, participant: str | None, moderator: str | None,
+        condition: str | None, resume: bool, plan: bool) -> None:  # fmt: skip
+    """Run sessions of SCENARIO in the moderator app; every event goes to the database.
 
     \b
-    Example:
-      usetest run scenarios/demo.yaml --participant P01
+    Examples:
+      usetest run scenarios/demo.yaml                     # set-up screen first
+      usetest run scenarios/checkout.yaml --participant P07 --condition redesign
+      usetest run scenarios/checkout.yaml --resume        # continue an interrupted session
     """
     from usetest import store
     from usetest.scenario import ScenarioError, load_scenario
-    from usetest.session import assign_order
 
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
+        click.echo("fix the scenario (usetest validate shows every problem), then run again",
+                   err=True)  # fmt: skip
         sys.exit(EXIT_INVALID)
     db_path = db_path or Path("results") / f"{scenario.stem}.db"
+    if plan:
+        _print_plan(loaded, db_path, participant)
+        return
+    from usetest.tui.app import make_app
+
+    try:
+        app = make_app(loaded, db_path, participant=participant, moderator=moderator,
+                       condition=condition, resume=resume)  # fmt: skip
+    except store.StoreError as exc:
+        _fail(str(exc))
+    app.run()
+    if app.recording is not None:
+        rec = app.recording
+        state = rec.session.state.status
+        click.echo(f"{rec.record.participant}: {state.replace('_', ' ')} — saved in {db_path}")
+        if state == "in_progress":
+            click.echo(f"continue it with: usetest run {scenario} --db {db_path} --resume")
+
+
+def _print_plan(loaded: object, db_path: Path, participant: str | None) -> None:
+    from usetest import store
+    from usetest.scenario import LoadedScenario
+    from usetest.session import assign_order
+
+    assert isinstance(loaded, LoadedScenario)
     try:
         db = store.open_db(db_path)
         code = participant or store.next_participant_code(db)

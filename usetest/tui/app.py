@@ -1,0 +1,263 @@
+"""UsetestApp: runs moderated sessions; ``make_app`` builds it for the CLI and the tests alike.
+
+The app holds the top-level state (database, scenario, the recording in progress) and the flow
+between screens: set-up -> tasks (each followed by its SEQ) -> questionnaires -> summary.
+Every engine command goes through :meth:`UsetestApp.perform`, which shows a refused command
+(``SessionError``) as a warning and a failed write (``StoreError``) as an error, so the screen
+only ever shows as logged what the store has committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+from textual.binding import Binding
+
+from usetest import recorder, store
+from usetest.clock import Clock, SystemClock
+from usetest.questionnaires import SEQ, questionnaires_for
+from usetest.session import TASK_ENDED, UNDO, Event, SessionError
+from usetest.store import StoreError
+from usetest.tui.screens.modals import ConfirmQuit
+from usetest.tui.screens.questionnaire import Question, QuestionnaireScreen
+from usetest.tui.screens.setup import ResumeScreen, SetupScreen
+from usetest.tui.screens.summary import SummaryScreen
+from usetest.tui.screens.task import TaskScreen
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from usetest.recorder import Recording
+    from usetest.scenario import LoadedScenario
+
+EVENT_LABELS = {
+    "session_started": "session started",
+    "session_resumed": "session resumed",
+    "session_completed": "session completed",
+    "task_started": "started",
+    "task_paused": "paused",
+    "task_resumed": "resumed",
+    "task_ended": "ended",
+    "error_logged": "error",
+    "assist_logged": "assist",
+    "note_logged": "note",
+    "answer_recorded": "answer",
+    "undo": "undo",
+}
+
+
+class UsetestApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "usetest"
+    # Replaces Textual's own ctrl+q: quitting mid-session must ask first.
+    BINDINGS = [
+        Binding("ctrl+q", "quit_guard", "Quit", id="app-quit", priority=True),
+        Binding("ctrl+c", "quit_guard", "Quit", show=False, id="app-ctrl-c", priority=True),
+    ]
+
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        db: Database,
+        clock: Clock,
+        participant: str | None = None,
+        moderator: str | None = None,
+        condition: str | None = None,
+        resume: bool = False,
+    ) -> None:
+        super().__init__()
+        self.loaded = loaded
+        self.db = db
+        self.clock = clock
+        self.participant = participant
+        self.moderator = moderator
+        self.condition = condition
+        self.resume = resume
+        self.recording: Recording | None = None
+        self.sub_title = loaded.scenario.study
+
+    def on_mount(self) -> None:
+        if self.resume:
+            self.push_screen(ResumeScreen())
+        elif self.participant:
+            self.start_session(self.participant, self.moderator, self.condition)
+        else:
+            self.push_screen(SetupScreen())
+
+    # -- the one door to the engine ---------------------------------------------------------
+    def perform(self, command: Callable[[], Event]) -> Event | None:
+        """Run an engine command; the event is returned only once it is committed."""
+        try:
+            return command()
+        except SessionError as exc:
+            self.notify(str(exc), severity="warning")
+        except StoreError as exc:
+            self.notify(str(exc), title="NOT SAVED", severity="error", timeout=30)
+        return None
+
+    def describe(self, event: Event) -> str:
+        label = EVENT_LABELS.get(event.kind, event.kind)
+        p: dict[str, Any] = dict(event.payload)
+        if event.kind == "task_ended":
+            label += f" ({p['outcome']})"
+        elif event.kind == "task_paused" and p.get("reason"):
+            label += f": {p['reason']}"
+        elif event.kind == "error_logged":
+            label += f" [{p['type_name']}]" + (f" {p['note']}" if p.get("note") else "")
+        elif event.kind == "note_logged":
+            sev = f" severity {p['severity']}" if p.get("severity") is not None else ""
+            label = f"{p['kind']}{sev}: {p['text']}"
+        elif event.kind == "answer_recorded":
+            label = f"{p['questionnaire']} {p['item']} = {p['value']}"
+        elif event.kind == "undo":
+            label += f" ({EVENT_LABELS.get(p['target_kind'], p['target_kind'])})"
+        task = f"{event.task_id}: " if event.task_id else ""
+        return task + label
+
+    # -- flow ---------------------------------------------------------------------------------
+    def start_session(self, participant: str, moderator: str | None, condition: str | None) -> None:
+        try:
+            self.recording = recorder.start(
+                self.db, self.loaded, participant, moderator, condition, clock=self.clock
+            )
+        except (StoreError, SessionError) as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+            if not self.screen_stack or len(self.screen_stack) <= 1:
+                self.push_screen(SetupScreen())
+            return
+        self.show_next()
+
+    def resume_session(self, session_id: int) -> None:
+        try:
+            self.recording, info = recorder.resume(
+                self.db, session_id, clock=self.clock, current_sha256=self.loaded.sha256
+            )
+        except (StoreError, SessionError) as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+            return
+        if info.interrupted_tasks:
+            self.notify(
+                f"{', '.join(info.interrupted_tasks)} was running when the session stopped. "
+                f"Its time up to the last recorded event ({(info.last_event_at or '')[11:19]} UTC) "
+                "is kept; the time after it is not counted. The clock is paused: space resumes.",
+                title="Session resumed", timeout=30,
+            )  # fmt: skip
+        else:
+            self.notify("Session resumed: everything recorded so far is here.", timeout=10)
+        if info.scenario_changed:
+            self.notify("The scenario file changed since this session began; the session "
+                        "continues with the version it started with.", severity="warning",
+                        timeout=20)  # fmt: skip
+        self.show_next()
+
+    def _show(self, screen: Any) -> None:
+        # Keep the stack shallow: the default screen plus the current flow screen.
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def show_next(self) -> None:
+        """Go to wherever the session stands: a task, a missing SEQ, questionnaires, summary."""
+        rec = self.recording
+        assert rec is not None
+        state = rec.session.state
+        if state.status == "completed":
+            self._show(SummaryScreen())
+            return
+        for task_id in state.order:
+            task = state.tasks[task_id]
+            if task.status != "ended":
+                self._show(TaskScreen(task_id))
+                return
+            if self._wants_seq(task_id) and state.answer("seq", "seq", task_id) is None:
+                self._show(QuestionnaireScreen(
+                    [Question(SEQ, SEQ.items[0], task_id)], self.show_next))  # fmt: skip
+                return
+        questions = [
+            Question(q, item)
+            for q in questionnaires_for(rec.loaded.scenario)
+            for item in q.items
+        ]
+        unanswered = [q for q in questions if state.answer(q.questionnaire.id, q.item.id) is None]
+        if unanswered and not getattr(self, "_questionnaires_done", False):
+            start = questions.index(unanswered[0])
+
+            def finished() -> None:
+                self._questionnaires_done = True
+                self.finish()
+
+            screen = QuestionnaireScreen(questions, finished)
+            screen.index = start
+            self._show(screen)
+            return
+        self.finish()
+
+    def _wants_seq(self, task_id: str) -> bool:
+        rec = self.recording
+        assert rec is not None
+        task_state = rec.session.state.tasks[task_id]
+        return rec.loaded.scenario.task(task_id).seq and task_state.outcome != "skipped"
+
+    def after_task_ended(self, task_id: str) -> None:
+        self.show_next()
+
+    def finish(self) -> None:
+        rec = self.recording
+        assert rec is not None
+        if rec.session.state.status == "in_progress" and self.perform(rec.session.complete) is None:
+            return
+        self._show(SummaryScreen())
+
+    def undo(self) -> None:
+        rec = self.recording
+        if rec is None:
+            return
+        event = self.perform(rec.session.undo)
+        if event is None:
+            return
+        self.notify(f"Undone: {EVENT_LABELS.get(event.payload['target_kind'], '')}")
+        if event.payload["target_kind"] == TASK_ENDED or event.kind == UNDO:
+            self.show_next()
+
+    def next_participant(self) -> None:
+        self.recording = None
+        self._questionnaires_done = False
+        self.participant = None
+        self._show(SetupScreen())
+
+    def confirm_quit(self) -> None:
+        if self.recording is None or self.recording.session.state.status != "in_progress":
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmQuit(
+            "Quit now? Everything logged so far is saved, and the session stays unfinished: "
+            "continue it later with  usetest run SCENARIO --resume"), answered)  # fmt: skip
+
+    def action_quit_guard(self) -> None:
+        self.confirm_quit()
+
+
+def make_app(
+    loaded: LoadedScenario,
+    db_path: str | Path | None,
+    *,
+    clock: Clock | None = None,
+    participant: str | None = None,
+    moderator: str | None = None,
+    condition: str | None = None,
+    resume: bool = False,
+) -> UsetestApp:
+    """The app, wired to its database; the CLI and the tests both build it here."""
+    db = store.open_db(db_path)
+    return UsetestApp(
+        loaded, db, clock or SystemClock(), participant=participant, moderator=moderator,
+        condition=condition, resume=resume,
+    )  # fmt: skip

@@ -1,0 +1,1 @@
+"""The app's screens: set-up, resume, task, questionnaires, summary, and small modals."""

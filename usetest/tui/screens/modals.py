@@ -1,0 +1,197 @@
+"""Small keyboard-only dialogs: each returns its answer through ``dismiss`` (None = cancelled)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from usetest.scenario import ErrorType
+from usetest.session import NOTE_KINDS
+from usetest.tui.text import literal
+
+
+class ConfirmQuit(ModalScreen[bool]):
+    """Quit mid-session? The session stays resumable either way."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes, quit", id="quit-yes"),
+        Binding("n,escape", "answer(False)", "No, stay", id="quit-no"),
+    ]
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(literal(self.message))
+            yield Static("y quit   ·   n / Esc stay", classes="keys")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class TextPrompt(ModalScreen[str | None]):
+    """One line of text; Enter saves (empty allowed), Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel")]
+
+    def __init__(self, title: str, placeholder: str = "", hint: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.placeholder = placeholder
+        self.hint = hint or "Enter save   ·   Esc cancel"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(literal(self.title_text), classes="dialog-title")
+            yield Input(placeholder=self.placeholder, id="prompt-input")
+            yield Static(self.hint, classes="keys")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class ErrorChoice:
+    type_key: str | None
+    """The error type's hotkey, or None for unclassified."""
+
+
+class ErrorTypePicker(ModalScreen[ErrorChoice | None]):
+    """After `e`: the error type's key, or Enter for unclassified; Esc cancels."""
+
+    def __init__(self, error_types: list[ErrorType]) -> None:
+        super().__init__()
+        self.error_types = error_types
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Log an error — which kind?", classes="dialog-title")
+            for e in self.error_types:
+                yield Static(literal(f"  {e.key}  {e.name}"))
+            yield Static("  Enter  unclassified", classes="keys")
+            yield Static("Esc cancel", classes="keys")
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        if event.key == "escape":
+            self.dismiss(None)
+        elif event.key == "enter":
+            self.dismiss(ErrorChoice(None))
+        elif event.character and event.character in {e.key for e in self.error_types}:
+            self.dismiss(ErrorChoice(event.character))
+        else:
+            self.notify(f"No error type has the key {event.key!r}", severity="warning")
+
+
+class NoteKindPicker(ModalScreen[str | None]):
+    """After `n`: o observation (or Enter), q quote, p problem; Esc cancels."""
+
+    KEYS = {"o": "observation", "enter": "observation", "q": "quote", "p": "problem"}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Add a note — what kind?", classes="dialog-title")
+            yield Static("  o  observation (Enter)\n  q  quote\n  p  problem (with severity)")
+            yield Static("Esc cancel", classes="keys")
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        if event.key == "escape":
+            self.dismiss(None)
+        elif event.key in self.KEYS:
+            kind = self.KEYS[event.key]
+            assert kind in NOTE_KINDS
+            self.dismiss(kind)
+
+
+SEVERITY_LABELS = {
+    0: "not a usability problem",
+    1: "cosmetic",
+    2: "minor",
+    3: "major",
+    4: "catastrophe",
+}
+
+
+class SeverityPicker(ModalScreen[int | None]):
+    """Nielsen's severity 0–4 with one key; Enter for none, Esc cancels the note."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Severity of the problem (Nielsen)", classes="dialog-title")
+            for value, label in SEVERITY_LABELS.items():
+                yield Static(f"  {value}  {label}")
+            yield Static("Enter no rating   ·   Esc cancel", classes="keys")
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        if event.key == "escape":
+            self.dismiss(None)
+        elif event.key == "enter":
+            self.dismiss(-1)
+        elif event.character in ("0", "1", "2", "3", "4"):
+            self.dismiss(int(event.character))
+
+
+class ParticipantView(ModalScreen[None]):
+    """Only the task prompt, full screen, for the participant to read; any key returns."""
+
+    def __init__(self, title: str, prompt: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.prompt_text = prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="participant-view"):
+            yield Static(literal(self.title_text), id="pv-title")
+            yield Static(literal(self.prompt_text), id="pv-prompt")
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        self.dismiss(None)
+
+
+HELP_TEXT = """\
+Task screen
+  space   start / pause / resume the clock (a pause asks for a reason; Enter skips it)
+  s p f   end the task: success, partial, fail
+  g x     end the task: gave up (abandoned), skipped
+  a       assist given
+  e       error: then the error type's key, or Enter for unclassified; then an optional note
+  n       note: o observation, q quote, p problem (then severity 0–4)
+  u       undo the last event (it is logged; undoing an end reopens the task)
+  v       participant view: only the prompt, full screen, until any key
+  ?       this help
+  ctrl+q  quit (asks first; the session stays resumable: usetest run FILE --resume)
+
+Questionnaires
+  1–7 (or the scale's numbers) answer at once; scales up to 10: type the number, Enter
+  backspace  back to the previous item to correct it
+
+Every event is saved to the database before it appears in the log.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help-close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog help"):
+            yield Static("Keys", classes="dialog-title")
+            yield Static(HELP_TEXT, markup=False)
+            yield Static("Esc close", classes="keys")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

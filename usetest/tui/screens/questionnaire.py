@@ -1,0 +1,159 @@
+"""Questionnaire items one at a time: one keypress per rating, back to correct, free text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from usetest.questionnaires import Item, Questionnaire
+from usetest.tui.text import literal
+
+if TYPE_CHECKING:
+    from usetest.tui.app import UsetestApp
+
+
+@dataclass(frozen=True)
+class Question:
+    questionnaire: Questionnaire
+    item: Item
+    task_id: str | None = None
+
+
+class QuestionnaireScreen(Screen[None]):
+    """Asks ``questions`` in order, records each answer at once, then calls ``done``."""
+
+    BINDINGS = [
+        Binding("backspace", "back", "Back", id="q-back"),
+        Binding("u", "undo", "Undo last event", id="q-undo"),
+    ]
+
+    def __init__(self, questions: list[Question], done: Callable[[], None]) -> None:
+        super().__init__()
+        self.questions = questions
+        self.index = 0
+        self.buffer = ""
+        self.done = done
+
+    @property
+    def ut(self) -> UsetestApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="q-progress")
+        with Vertical(id="q-body"):
+            yield Static("", id="q-title")
+            yield Static("", id="q-text")
+            yield Static("", id="q-scale")
+            yield Input(id="q-input", placeholder="type the answer, Enter to save (empty = no answer)")
+            yield Static("", id="q-current")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show()
+
+    @property
+    def question(self) -> Question:
+        return self.questions[self.index]
+
+    def show(self) -> None:
+        q = self.question
+        self.buffer = ""
+        n_in_q = [x for x in self.questions if x.questionnaire.id == q.questionnaire.id]
+        pos = n_in_q.index(q) + 1
+        self.query_one("#q-progress", Static).update(literal(
+            f"{q.questionnaire.title}  ·  {pos} of {len(n_in_q)}"
+            + (f"  ·  after task {q.task_id}" if q.task_id else "")
+        ))  # fmt: skip
+        self.query_one("#q-title", Static).update(literal(q.questionnaire.intro))
+        self.query_one("#q-text", Static).update(literal(q.item.text))
+        entry = self.query_one("#q-input", Input)
+        if q.item.kind == "scale":
+            points = "   ".join(str(v) for v in range(q.item.min, q.item.max + 1))
+            how = "press the number" if q.item.max <= 9 else "type the number, then Enter"
+            self.query_one("#q-scale", Static).update(literal(
+                f"{q.item.min} = {q.item.low}   …   {q.item.max} = {q.item.high}\n{points}\n({how})"
+            ))  # fmt: skip
+            entry.display = False
+            entry.disabled = True  # a hidden input must not swallow the rating keys
+            self.set_focus(None)
+        else:
+            self.query_one("#q-scale", Static).update("")
+            entry.display = True
+            entry.disabled = False
+            entry.value = ""
+            entry.focus()
+        self.show_current()
+
+    def show_current(self) -> None:
+        q = self.question
+        rec = self.ut.recording
+        assert rec is not None
+        answer = rec.session.state.answer(q.questionnaire.id, q.item.id, q.task_id)
+        text = f"typed: {self.buffer}" if self.buffer else (
+            f"recorded: {answer.value}" if answer else "")  # fmt: skip
+        self.query_one("#q-current", Static).update(literal(text))
+
+    def on_key(self, event: events.Key) -> None:
+        q = self.question
+        if q.item.kind != "scale":
+            return
+        if event.character and event.character.isdigit():
+            event.stop()
+            if q.item.max <= 9:
+                self.record(int(event.character))
+            else:
+                self.buffer = (self.buffer + event.character)[-2:]
+                self.show_current()
+        elif event.key == "enter" and self.buffer:
+            event.stop()
+            self.record(int(self.buffer))
+
+    @on(Input.Submitted, "#q-input")
+    def _text_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.record(event.value)
+        else:
+            self.advance()
+
+    def record(self, value: int | str) -> None:
+        q = self.question
+        rec = self.ut.recording
+        assert rec is not None
+        if isinstance(value, int) and not q.item.min <= value <= q.item.max:
+            self.notify(f"Answer {q.item.min}–{q.item.max}", severity="warning")
+            self.buffer = ""
+            self.show_current()
+            return
+        ok = self.ut.perform(
+            lambda: rec.session.answer(q.questionnaire.id, q.item.id, value, task_id=q.task_id)
+        )
+        if ok:
+            self.advance()
+
+    def advance(self) -> None:
+        if self.index + 1 < len(self.questions):
+            self.index += 1
+            self.show()
+        else:
+            self.done()
+
+    def action_back(self) -> None:
+        if self.question.item.kind == "text" and self.query_one("#q-input", Input).value:
+            return  # backspace edits the text
+        if self.buffer:
+            self.buffer = self.buffer[:-1]
+            self.show_current()
+        elif self.index > 0:
+            self.index -= 1
+            self.show()
+
+    def action_undo(self) -> None:
+        self.ut.undo()

@@ -1,0 +1,221 @@
+"""The task screen: the prompt for the participant, the criterion and clock for the moderator."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from usetest.tui.screens.modals import (
+    ErrorChoice,
+    ErrorTypePicker,
+    HelpScreen,
+    NoteKindPicker,
+    ParticipantView,
+    SeverityPicker,
+    TextPrompt,
+)
+from usetest.tui.text import clock, literal
+
+if TYPE_CHECKING:
+    from usetest.tui.app import UsetestApp
+
+OUTCOME_KEYS = {"s": "success", "p": "partial", "f": "fail", "g": "abandoned", "x": "skipped"}
+
+
+class TaskScreen(Screen[None]):
+    """One task at a time; the app swaps in the next one when a task ends."""
+
+    BINDINGS = [
+        Binding("space", "clock", "Start/pause", id="task-clock"),
+        Binding("s", "end('success')", "Success", id="task-success"),
+        Binding("p", "end('partial')", "Partial", id="task-partial"),
+        Binding("f", "end('fail')", "Fail", id="task-fail"),
+        Binding("g", "end('abandoned')", "Gave up", id="task-gave-up"),
+        Binding("x", "end('skipped')", "Skip", id="task-skip"),
+        Binding("a", "assist", "Assist", id="task-assist"),
+        Binding("e", "error", "Error", id="task-error"),
+        Binding("n", "note", "Note", id="task-note"),
+        Binding("u", "undo", "Undo", id="task-undo"),
+        Binding("v", "participant_view", "View", id="task-view"),
+        Binding("question_mark", "help", "Help", id="task-help"),
+    ]
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__()
+        self.task_id = task_id
+
+    @property
+    def ut(self) -> UsetestApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        rec = self.ut.recording
+        assert rec is not None
+        task = rec.loaded.scenario.task(self.task_id)
+        state = rec.session.state
+        position = state.tasks[self.task_id].position
+        meta = f"Task {position} of {len(state.order)}  ·  {rec.record.participant}"
+        if rec.record.condition:
+            meta += f"  ·  {rec.record.condition}"
+        yield Static(literal(meta), id="task-meta")
+        with VerticalScroll(id="task-body"):
+            yield Static(literal(task.title), id="task-title")
+            yield Static(literal(task.prompt.strip()), id="task-prompt")
+            with Vertical(id="moderator-only"):
+                if task.success:
+                    yield Static(literal(f"Success: {task.success}"), id="task-success-criterion")
+                if task.notes:
+                    yield Static(literal(f"Notes: {task.notes}"), id="task-notes")
+        with Horizontal(id="task-status"):
+            yield Static("", id="clock")
+            yield Static("", id="limit")
+            yield Static("", id="counters")
+        yield Static("", id="event-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_status()
+        self.set_interval(0.2, self.refresh_clock)
+
+    # -- display ---------------------------------------------------------------------------
+    def refresh_clock(self) -> None:
+        rec = self.ut.recording
+        if rec is None or self.task_id not in rec.session.state.tasks:
+            return
+        t = rec.session.state.tasks[self.task_id]
+        ms = rec.session.time_ms(self.task_id)
+        label = {"pending": "not started — space to start", "running": "running",
+                 "paused": f"PAUSED{' (' + t.pause_reason + ')' if t.pause_reason else ''}",
+                 "ended": f"ended: {t.outcome}"}[t.status]  # fmt: skip
+        clock_widget = self.query_one("#clock", Static)
+        clock_widget.update(literal(f"{clock(ms)}  {label}"))
+        clock_widget.set_class(t.status == "paused", "paused")
+        clock_widget.set_class(t.status == "running", "running")
+        limit = rec.loaded.scenario.task(self.task_id).time_limit
+        limit_widget = self.query_one("#limit", Static)
+        if limit:
+            over = ms > limit * 1000
+            text = f"limit {clock(limit * 1000)}" + ("  OVER TIME LIMIT" if over else "")
+            limit_widget.update(text)
+            limit_widget.set_class(over, "over")
+        else:
+            limit_widget.update("no time limit")
+
+    def refresh_status(self) -> None:
+        rec = self.ut.recording
+        if rec is None:
+            return
+        t = rec.session.state.tasks[self.task_id]
+        self.query_one("#counters", Static).update(f"errors {t.errors}   assists {t.assists}")
+        lines = []
+        for event in rec.session.events[-6:]:
+            lines.append(f"{event.at[11:19]}  {self.ut.describe(event)}")
+        self.query_one("#event-log", Static).update(literal("\n".join(lines)))
+        self.refresh_clock()
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_clock(self) -> None:
+        rec = self.ut.recording
+        assert rec is not None
+        if rec.session.state.tasks[self.task_id].status == "running":
+            def paused(reason: str | None) -> None:
+                if reason is not None:  # Esc = do not pause after all
+                    self.ut.perform(lambda: rec.session.pause(reason, self.task_id))
+                    self.refresh_status()
+
+            self.app.push_screen(
+                TextPrompt("Pause — reason (optional)", "e.g. participant question",
+                           "Enter pause (reason optional)   ·   Esc keep running"), paused,
+            )  # fmt: skip
+            return
+        self.ut.perform(lambda: rec.session.toggle(self.task_id))
+        self.refresh_status()
+
+    def action_end(self, outcome: str) -> None:
+        rec = self.ut.recording
+        assert rec is not None
+        if self.ut.perform(lambda: rec.session.end(outcome, self.task_id)):
+            self.ut.after_task_ended(self.task_id)
+
+    def action_assist(self) -> None:
+        rec = self.ut.recording
+        assert rec is not None
+        self._warn_if_paused()
+        self.ut.perform(lambda: rec.session.log_assist(None, self.task_id))
+        self.refresh_status()
+
+    def action_error(self) -> None:
+        rec = self.ut.recording
+        assert rec is not None
+        status = rec.session.state.tasks[self.task_id].status
+        if status == "pending":
+            self.notify("Start the task first (space): errors belong to a running task",
+                        severity="warning")  # fmt: skip
+            return
+
+        def picked(choice: ErrorChoice | None) -> None:
+            if choice is None:
+                return
+
+            def noted(note: str | None) -> None:
+                if note is None:
+                    return
+                self._warn_if_paused()
+                self.ut.perform(lambda: rec.session.log_error(choice.type_key, note, self.task_id))
+                self.refresh_status()
+
+            self.app.push_screen(TextPrompt("Error note (optional)", "what happened"), noted)
+
+        self.app.push_screen(ErrorTypePicker(list(rec.loaded.scenario.error_types)), picked)
+
+    def action_note(self) -> None:
+        rec = self.ut.recording
+        assert rec is not None
+
+        def kind_picked(kind: str | None) -> None:
+            if kind is None:
+                return
+
+            def texted(text: str | None) -> None:
+                if text is None:
+                    return
+                if kind != "problem":
+                    self.ut.perform(lambda: rec.session.log_note(text, kind))
+                    self.refresh_status()
+                    return
+
+                def rated(severity: int | None) -> None:
+                    if severity is None:
+                        return
+                    value = None if severity < 0 else severity
+                    self.ut.perform(lambda: rec.session.log_note(text, kind, value))
+                    self.refresh_status()
+
+                self.app.push_screen(SeverityPicker(), rated)
+
+            self.app.push_screen(TextPrompt(f"Note ({kind})", "type the note"), texted)
+
+        self.app.push_screen(NoteKindPicker(), kind_picked)
+
+    def action_undo(self) -> None:
+        self.ut.undo()
+
+    def action_participant_view(self) -> None:
+        rec = self.ut.recording
+        assert rec is not None
+        task = rec.loaded.scenario.task(self.task_id)
+        self.app.push_screen(ParticipantView(task.title, task.prompt.strip()))
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def _warn_if_paused(self) -> None:
+        rec = self.ut.recording
+        if rec and rec.session.state.tasks[self.task_id].status == "paused":
+            self.notify("Logged while the clock is paused", severity="warning")
+

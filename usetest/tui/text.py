@@ -1,0 +1,23 @@
+"""Helpers for showing scenario and participant text literally and times readably."""
+
+from __future__ import annotations
+
+import re
+
+from textual.content import Content
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def literal(text: str | None) -> Content:
+    """Text exactly as typed: no markup interpretation, control characters made visible."""
+    cleaned = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text or "")
+    return Content(cleaned)
+
+
+def clock(ms: int) -> str:
+    """mm:ss (h:mm:ss past an hour) of a duration in milliseconds."""
+    seconds = max(0, ms) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
