@@ -367,3 +367,14 @@ def _model_times(events: list[Event]) -> dict[str, int]:
             run, mono = open_at.pop(e.task_id)
             total[e.task_id] = total.get(e.task_id, 0) + e.mono_ms - mono
     return total
+
+
+def test_a_pause_can_be_recorded_as_of_the_key_press(study, clock):
+    s = begin(study, clock)
+    s.start()
+    clock.advance(10)
+    pressed = s.now()  # the moderator presses space, then types the reason for 4 s
+    clock.advance(4)
+    s.pause("fire alarm", at=pressed)
+    assert s.state.tasks["one"].closed_ms == 10_000
+    assert s.events[-1].mono_ms == pressed.mono_ms

@@ -31,6 +31,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Literal
 
 from usetest.clock import Clock, iso_utc
@@ -191,6 +192,14 @@ class SessionState:
 
     def answer(self, questionnaire: str, item: str, task_id: str | None = None) -> Answer | None:
         return self.answers.get((questionnaire, item, task_id or ""))
+
+
+@dataclass(frozen=True)
+class Moment:
+    """Both clock readings at one instant (e.g. when a key was pressed)."""
+
+    mono_ms: int
+    utc: datetime
 
 
 Sink = Callable[[Event, SessionState], None]
@@ -488,19 +497,28 @@ class Session:
         return next((e for e in reversed(kept) if e.kind in UNDOABLE), None)
 
     # -- recording ------------------------------------------------------------------------
+    def now(self) -> Moment:
+        """The current instant, to record an event later as of now (see :meth:`pause`)."""
+        return Moment(self.clock.monotonic_ms(), self.clock.utc_now())
+
     def _record(
-        self, kind: str, task_id: str | None, payload: Mapping[str, Any], run: int | None = None
-    ) -> Event:
+        self, kind: str, task_id: str | None, payload: Mapping[str, Any], run: int | None = None,
+        at: Moment | None = None,
+    ) -> Event:  # fmt: skip
         if self.state.status != "in_progress" and kind != UNDO:
             raise SessionError(f"the session is {self.state.status}; nothing more can be logged")
+        moment = at or self.now()
+        run = run or self.run
+        # Events stay in monotonic order: an instant taken before the last event is clamped.
+        mono = max(moment.mono_ms, self.state.last_mono.get(run, moment.mono_ms))
         event = Event(
             seq=len(self._events) + 1,
-            run=run or self.run,
+            run=run,
             kind=kind,
             task_id=task_id,
             payload=dict(payload),
-            mono_ms=self.clock.monotonic_ms(),
-            at=iso_utc(self.clock.utc_now()),
+            mono_ms=mono,
+            at=iso_utc(moment.utc),
         )
         if kind == UNDO:
             new_state = replay(self.state.order, [*self._events, event])
@@ -534,12 +552,19 @@ class Session:
             )
         return self._record(TASK_STARTED, task.task_id, {})
 
-    def pause(self, reason: str | None = None, task_id: str | None = None) -> Event:
-        """Stop the clock; the pause and its reason are logged, its time is not counted."""
+    def pause(
+        self, reason: str | None = None, task_id: str | None = None, at: Moment | None = None
+    ) -> Event:
+        """Stop the clock; the pause and its reason are logged, its time is not counted.
+
+        ``at`` (from :meth:`now`) records the pause as of an earlier instant: the app takes it
+        when the pause key is pressed, then asks for the reason.
+        """
         task = self._task(task_id)
         if task.status != "running":
             raise SessionError(f"{task.task_id} is not running, so it cannot be paused")
-        return self._record(TASK_PAUSED, task.task_id, {"reason": (reason or "").strip() or None})
+        reason = (reason or "").strip() or None
+        return self._record(TASK_PAUSED, task.task_id, {"reason": reason}, at=at)
 
     def resume(self, task_id: str | None = None) -> Event:
         task = self._task(task_id)

@@ -52,9 +52,10 @@ EVENT_LABELS = {
 class UsetestApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "usetest"
+    ENABLE_COMMAND_PALETTE = False  # every action has its own key; keep ctrl+p free
     # Replaces Textual's own ctrl+q: quitting mid-session must ask first.
     BINDINGS = [
-        Binding("ctrl+q", "quit_guard", "Quit", id="app-quit", priority=True),
+        Binding("ctrl+q", "quit_guard", "quit", id="app-quit", priority=True),
         Binding("ctrl+c", "quit_guard", "Quit", show=False, id="app-ctrl-c", priority=True),
     ]
 

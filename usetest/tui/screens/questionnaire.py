@@ -54,7 +54,7 @@ class QuestionnaireScreen(Screen[None]):
             yield Static("", id="q-scale")
             yield Input(id="q-input", placeholder="type the answer, Enter to save (empty = no answer)")
             yield Static("", id="q-current")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.show()

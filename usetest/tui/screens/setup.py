@@ -54,7 +54,7 @@ class SetupScreen(Screen[None]):
             yield Checkbox("The participant has given consent", id="consent")
             yield Static("", id="order-preview")
             yield Static("ctrl+s start   ·   tab next field   ·   ctrl+q quit", classes="keys")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.update_order()
@@ -111,7 +111,7 @@ class ResumeScreen(Screen[None]):
             yield OptionList(*options, id="resume-list")
             if not sessions:
                 yield Static("None: every session in this database is finished.")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -42,7 +42,7 @@ class SummaryScreen(Screen[None]):
         yield table
         yield Static(literal(self.sus_line()), id="summary-sus")
         yield Static("n next participant   ·   q quit", classes="keys")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def sus_line(self) -> str:
         rec = self.ut.recording

@@ -31,18 +31,18 @@ class TaskScreen(Screen[None]):
     """One task at a time; the app swaps in the next one when a task ends."""
 
     BINDINGS = [
-        Binding("space", "clock", "Start/pause", id="task-clock"),
-        Binding("s", "end('success')", "Success", id="task-success"),
-        Binding("p", "end('partial')", "Partial", id="task-partial"),
-        Binding("f", "end('fail')", "Fail", id="task-fail"),
-        Binding("g", "end('abandoned')", "Gave up", id="task-gave-up"),
-        Binding("x", "end('skipped')", "Skip", id="task-skip"),
-        Binding("a", "assist", "Assist", id="task-assist"),
-        Binding("e", "error", "Error", id="task-error"),
-        Binding("n", "note", "Note", id="task-note"),
-        Binding("u", "undo", "Undo", id="task-undo"),
-        Binding("v", "participant_view", "View", id="task-view"),
-        Binding("question_mark", "help", "Help", id="task-help"),
+        Binding("space", "clock", "clock", id="task-clock"),
+        Binding("s", "end('success')", "success", show=False, id="task-success"),
+        Binding("p", "end('partial')", "partial", show=False, id="task-partial"),
+        Binding("f", "end('fail')", "fail", show=False, id="task-fail"),
+        Binding("g", "end('abandoned')", "gave up", show=False, id="task-gave-up"),
+        Binding("x", "end('skipped')", "skip", show=False, id="task-skip"),
+        Binding("a", "assist", "assist", id="task-assist"),
+        Binding("e", "error", "error", id="task-error"),
+        Binding("n", "note", "note", id="task-note"),
+        Binding("u", "undo", "undo", id="task-undo"),
+        Binding("v", "participant_view", "view", id="task-view"),
+        Binding("question_mark", "help", "help", id="task-help"),
     ]
 
     def __init__(self, task_id: str) -> None:
@@ -71,12 +71,14 @@ class TaskScreen(Screen[None]):
                     yield Static(literal(f"Success: {task.success}"), id="task-success-criterion")
                 if task.notes:
                     yield Static(literal(f"Notes: {task.notes}"), id="task-notes")
+        yield Static("end the task:  s success   p partial   f fail   g gave up   x skip",
+                     id="end-keys")
         with Horizontal(id="task-status"):
             yield Static("", id="clock")
             yield Static("", id="limit")
             yield Static("", id="counters")
         yield Static("", id="event-log")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.refresh_status()
@@ -123,9 +125,11 @@ class TaskScreen(Screen[None]):
         rec = self.ut.recording
         assert rec is not None
         if rec.session.state.tasks[self.task_id].status == "running":
+            pressed = rec.session.now()  # the clock stops at the key press, not after typing
+
             def paused(reason: str | None) -> None:
                 if reason is not None:  # Esc = do not pause after all
-                    self.ut.perform(lambda: rec.session.pause(reason, self.task_id))
+                    self.ut.perform(lambda: rec.session.pause(reason, self.task_id, at=pressed))
                     self.refresh_status()
 
             self.app.push_screen(
