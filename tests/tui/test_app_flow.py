@@ -197,3 +197,26 @@ async def test_task_screen_fits(tmp_path, size):
         await pilot.press("space")
         assert app.screen.query_one("#clock").region.height == 1
         assert app.screen.query_one("#event-log").region.bottom <= size[1]
+
+
+async def test_custom_likert_free_text_and_nps_with_back_to_correct(tmp_path):
+    db_path = tmp_path / "banking.db"
+    loaded = load_scenario(ROOT / "scenarios" / "banking.yaml")
+    app = make_app(loaded, db_path, clock=FakeClock(), participant="P01")
+    async with app.run_test() as pilot:
+        await pilot.press("x", "x", "x", "x")  # skip every task: straight to the questionnaires
+        await pilot.press(*"3333333333")  # SUS
+        await pilot.press("5", "backspace", "6")  # trust/safe: 5, back, corrected to 6
+        await pilot.press("7", "4")  # pots-clear 7, control (5-point) 4
+        await pilot.press(*"a [bold] search", "enter")  # free text, literal
+        await pilot.press("1", "0", "enter")  # NPS 10: two digits then Enter
+        assert isinstance(app.screen, SummaryScreen)
+    answers = {
+        (r["questionnaire"], r["item"]): r["value_num"] if r["value_text"] is None else r["value_text"]
+        for r in rows(db_path, "SELECT * FROM answers")
+    }
+    assert answers[("trust", "safe")] == 6
+    assert answers[("trust", "pots-clear")] == 7 and answers[("trust", "control")] == 4
+    assert answers[("trust", "missing")] == "a [bold] search"
+    assert answers[("nps", "nps")] == 10
+    assert [r["status"] for r in rows(db_path, "SELECT status FROM sessions")] == ["completed"]
