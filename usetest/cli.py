@@ -157,6 +157,125 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
             click.echo(f"continue it with: usetest run {scenario} --db {db_path} --resume")
 
 
+@cli.command()
+@click.argument("db", type=click.Path(path_type=Path))
+@click.option("--condition", default=None, help="Only sessions of this condition.")
+@click.option("--by", "by", type=click.Choice(["condition"]), default=None,
+              help="One summary per condition.")
+@click.option("--all-attempts", is_flag=True, help="Time on task over all attempts, not only successes.")
+@click.option("--include-unfinished", is_flag=True, help="Include sessions not completed.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+def summary(db: Path, condition: str | None, by: str | None, all_attempts: bool,
+            include_unfinished: bool, fmt: str) -> None:  # fmt: skip
+    """Print the study summary: completion, time on task, errors, SEQ, SUS, problems.
+
+    \b
+    Examples:
+      usetest summary results/checkout.db
+      usetest summary results/checkout.db --by condition --format json > summary.json
+    """
+    import json
+
+    from usetest.analysis import AnalysisError, summarise
+
+    try:
+        conditions: list[str | None] = [condition]
+        if by == "condition":
+            from usetest.analysis import load
+
+            conditions = sorted(set(load(db)["sessions"]["condition"].dropna())) or [None]
+        results = [
+            summarise(db, condition=c, include_unfinished=include_unfinished,
+                      times="all" if all_attempts else "success")
+            for c in conditions
+        ]  # fmt: skip
+    except AnalysisError as exc:
+        _fail(str(exc))
+    if fmt == "json":
+        out = [r.to_dict() for r in results]
+        click.echo(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        import pandas as pd
+
+        frames = [r.tasks.assign(condition=c) for r, c in zip(results, conditions, strict=True)]
+        click.echo(pd.concat(frames).to_csv(index=False), nl=False)
+    else:
+        for r, c in zip(results, conditions, strict=True):
+            _print_summary(r, c)
+
+
+def _print_summary(s: object, condition: str | None) -> None:
+    import math
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from usetest.analysis import Summary
+
+    assert isinstance(s, Summary)
+
+    def num(v: float, fmt: str = "{:.1f}") -> str:
+        return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
+
+    console = Console()
+    title = f"{s.study} — {len(s.sessions)} participants" + (f" — {condition}" if condition else "")
+    table = Table(title=title, title_justify="left")
+    for col in ("task", "n", "completion (95% CI)", "time s (95% CI)", "errors/attempt",
+                "assists/attempt", "SEQ (95% CI)"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "task" else "right")
+    for _, t in s.tasks.iterrows():
+        table.add_row(
+            str(t["task_id"]), str(t["n"]),
+            f"{num(t['completion'] * 100, '{:.0f}%')} ({num(t['completion_low'] * 100, '{:.0f}')}–"
+            f"{num(t['completion_high'] * 100, '{:.0f}')})",
+            f"{num(t['time_s'])} ({num(t['time_low_s'])}–{num(t['time_high_s'])})",
+            num(t["errors_per_attempt"], "{:.2f}"), num(t["assists_per_attempt"], "{:.2f}"),
+            f"{num(t['seq_mean'])} ({num(t['seq_low'])}–{num(t['seq_high'])})",
+        )  # fmt: skip
+    console.print(table)
+    sus = s.sus_summary
+    if sus.get("n"):
+        console.print(
+            f"SUS (n={sus['n']}): {sus['mean']:.1f} (95% CI {num(sus['low'])}–{num(sus['high'])}), "
+            f"grade {sus['grade']}, {sus['adjective']}, {sus['acceptability']}, "
+            f"percentile {sus['percentile']:.0f}", markup=False, highlight=False,
+        )  # fmt: skip
+    for _, p in s.problems.iterrows():
+        console.print(f"problem: {p['problem']} — {p['participants']}/{p['tested']} participants,"
+                      f" worst severity {p['worst_severity']}", markup=False, highlight=False)  # fmt: skip
+
+
+@cli.command()
+@click.argument("db", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx", "parquet"]),
+              default="csv", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder for the files (created if needed).")
+@click.option("--pseudonymise", is_flag=True,
+              help="Hash participant codes (salted) and drop free text.")
+@click.option("--salt", default=None, help="Salt for the hashes (default: random, not stored).")
+def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | None) -> None:
+    """Export every table and the summary tables, one file per table (a sheet each in xlsx).
+
+    \b
+    Examples:
+      usetest export results/checkout.db --format xlsx --out exports/
+      usetest export results/checkout.db --format parquet --out exports/ --pseudonymise
+    """
+    from usetest.analysis import AnalysisError
+    from usetest.export import ExportError
+    from usetest.export import export as do_export
+
+    try:
+        with click.progressbar(length=10, label="exporting", file=sys.stderr) as bar:
+            files = do_export(db, out_dir, fmt, pseudonymise=pseudonymise, salt=salt, progress=bar)
+    except (AnalysisError, ExportError) as exc:
+        _fail(str(exc))
+    for path in files:
+        click.echo(str(path))
+
+
 def _print_plan(loaded: object, db_path: Path, participant: str | None) -> None:
     from usetest import store
     from usetest.scenario import LoadedScenario

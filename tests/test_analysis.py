@@ -1,0 +1,147 @@
+"""Summaries and exports from a hand-built database whose expected numbers are published ones."""
+
+from __future__ import annotations
+
+import json
+import math
+import stat
+
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from usetest import recorder
+from usetest.analysis import AnalysisError, summarise
+from usetest.cli import cli
+from usetest.clock import FakeClock
+from usetest.export import export
+from usetest.scenario import parse_scenario
+from usetest.store import open_db
+
+STUDY = parse_scenario("""\
+study: Published examples
+tasks:
+  - {id: a, title: Task A, prompt: Do A., seq: false}
+  - {id: b, title: Task B, prompt: Do B., seq: false}
+questionnaires: [sus]
+""")
+# Task A: 4 of 5 attempts succeed, one participant skipped it -> Tullis's adjusted-Wald example
+# (measuringux.com/adjustedwald.htm): 95 % CI 0.3596–0.9796.
+A_OUTCOMES = ["success", "success", "success", "success", "fail", "skipped"]
+# Task B: all succeed with MeasuringU's task-time calculator example times:
+# 55, 65, 75, 62, 45, 135 s -> geometric mean 68 s, 95 % CI (46, 101).
+B_TIMES = [55, 65, 75, 62, 45, 135]
+# SUS: silleknarf/SUS README example 4152514231 -> 85 (grade A+, percentile 97 in Sauro's table).
+SUS = [4, 1, 5, 2, 5, 1, 4, 2, 3, 1]
+
+
+@pytest.fixture
+def study_db(tmp_path):
+    path = tmp_path / "study.db"
+    db = open_db(path)
+    clock = FakeClock()
+    for i in range(6):
+        s = recorder.start(db, STUDY, f"P{i + 1:02d}", clock=clock).session
+        if A_OUTCOMES[i] == "skipped":
+            s.end("skipped")
+        else:
+            s.start()
+            clock.advance(30)
+            if i == 4:
+                s.log_error("n", note="lost in menu")
+            s.end(A_OUTCOMES[i])
+        s.start()
+        clock.advance(B_TIMES[i])
+        if i in (0, 2):
+            s.log_note("Label 'Save' unclear", "problem", severity=2 + i // 2)
+        s.log_note(f"said something private {i}", "quote")
+        s.end("success")
+        for item, value in enumerate(SUS, start=1):
+            s.answer("sus", f"sus{item}", value)
+        s.complete()
+    # one unfinished session: excluded by default
+    recorder.start(db, STUDY, "P99", clock=clock).session.start()
+    db.close()
+    return path
+
+
+def test_completion_time_and_sus_match_the_published_examples(study_db):
+    s = summarise(study_db)
+    a, b = (row for _, row in s.tasks.iterrows())
+    assert (a["n"], a["successes"]) == (5, 4)
+    assert a["completion_low"] == pytest.approx(0.3596, abs=2e-4)
+    assert a["completion_high"] == pytest.approx(0.9796, abs=2e-4)
+    assert a["completion_estimate"] == 0.8  # Lewis & Sauro (2006): MLE for 0.5 < p < 0.9
+    assert (round(b["time_s"]), round(b["time_low_s"]), round(b["time_high_s"])) == (68, 46, 101)
+    assert b["time_method"] == "geometric mean"
+    assert a["errors_per_attempt"] == pytest.approx(1 / 5)
+    assert s.sus_summary["n"] == 6 and s.sus_summary["mean"] == 85.0
+    assert s.sus_summary["grade"] == "A+" and round(s.sus_summary["percentile"]) == 97
+    assert len(s.sessions) == 6  # P99 still in progress: left out
+
+
+def test_problems_frequency_and_worst_severity(study_db):
+    problems = summarise(study_db).problems
+    [row] = problems.to_dict(orient="records")
+    assert (row["participants"], row["tested"], row["worst_severity"]) == (2, 6, 3.0)
+
+
+def test_summary_json_is_stable_and_null_for_undefined(study_db):
+    result = CliRunner().invoke(cli, ["summary", str(study_db), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["format"] == "usetest-summary/1"
+    assert [t["task_id"] for t in data["tasks"]] == ["a", "b"]
+    assert data["sus"]["summary"]["sd"] == 0.0
+    single = summarise(study_db, include_unfinished=True).to_dict()
+    json.dumps(single)  # no NaN sneaks into the JSON
+    table = CliRunner().invoke(cli, ["summary", str(study_db)])
+    assert "80%" in table.output and "SUS (n=6): 85.0" in table.output
+
+
+def test_summary_of_a_bad_path_is_a_message(tmp_path):
+    result = CliRunner().invoke(cli, ["summary", str(tmp_path / "nope.db")])
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+    open_db(tmp_path / "empty.db").close()
+    with pytest.raises(AnalysisError, match="no session has condition"):
+        summarise(tmp_path / "empty.db", condition="x")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_exports_read_back_equal_to_the_database(study_db, tmp_path, fmt):
+    out = tmp_path / fmt
+    files = export(study_db, out, fmt)
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    reader = {"csv": pd.read_csv, "json": pd.read_json, "parquet": pd.read_parquet}[fmt]
+    attempts = reader(out / f"attempts.{fmt}")
+    db = open_db(study_db)
+    expected = pd.DataFrame(list(db.query("SELECT * FROM attempts")))
+    assert len(attempts) == len(expected)
+    assert sorted(attempts["time_ms"]) == sorted(expected["time_ms"])
+    if fmt == "parquet":
+        assert pq.read_table(out / "events.parquet").num_rows == db.execute(
+            "SELECT count(*) FROM events").fetchone()[0]  # fmt: skip
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["pseudonymised"] is False and meta["tables"]["attempts"] == len(expected)
+
+
+def test_xlsx_has_a_sheet_per_table(study_db, tmp_path):
+    export(study_db, tmp_path / "x", "xlsx")
+    book = openpyxl.load_workbook(tmp_path / "x" / "usetest-export.xlsx")
+    assert {"sessions", "attempts", "events", "answers", "summary_tasks"} <= set(book.sheetnames)
+
+
+def test_pseudonymised_export_has_no_codes_and_no_free_text(study_db, tmp_path):
+    out = tmp_path / "p"
+    export(study_db, out, "csv", pseudonymise=True)
+    everything = "".join(p.read_text() for p in out.glob("*.csv"))
+    assert "P01" not in everything and "P99" not in everything
+    assert "private" not in everything and "lost in menu" not in everything
+    assert "unclear" not in everything
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["pseudonymised"] and "notes" in meta["pseudonymisation"]["dropped_free_text_columns"]
+    sessions = pd.read_csv(out / "sessions.csv")
+    assert sessions["participant"].str.startswith("p-").all()
+    assert not math.isnan(pd.read_csv(out / "summary_tasks.csv")["completion"][0])
