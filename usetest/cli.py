@@ -276,6 +276,28 @@ def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | No
         click.echo(str(path))
 
 
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "target", type=click.Path(path_type=Path), required=True,
+              help="The merged database (created if missing; merging into it again is safe).")
+def merge(sources: tuple[Path, ...], target: Path) -> None:
+    """Merge databases from several lab machines that ran the same scenario.
+
+    \b
+    Example:
+      usetest merge lab1/checkout.db lab2/checkout.db -o results/checkout-all.db
+    """
+    from usetest.merge import MergeError
+    from usetest.merge import merge as do_merge
+
+    try:
+        result = do_merge(list(sources), target)
+    except MergeError as exc:
+        _fail(str(exc))
+    click.echo(f"{result.added} session(s) added to {target}; "
+               f"{result.already_there} already there")  # fmt: skip
+
+
 def _print_plan(loaded: object, db_path: Path, participant: str | None) -> None:
     from usetest import store
     from usetest.scenario import LoadedScenario
