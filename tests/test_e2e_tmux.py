@@ -92,8 +92,8 @@ def test_a_whole_demo_session_in_a_real_terminal(tmp_path):
         term.keys("x")
         term.wait_for("System Usability Scale")
         term.keys(*"4152514231")
-        screen = term.wait_for("Session complete")
-        assert "SUS 85" in screen
+        term.wait_for("Session complete")
+        term.wait_for("SUS 85")  # scored in a worker thread, so it may show a moment later
         term.keys("q")
         term.wait_for("EXIT=0")
     finally:

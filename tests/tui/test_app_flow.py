@@ -53,6 +53,8 @@ async def test_a_whole_demo_session_from_the_keyboard(tmp_path):
         for answer in "4152514231":
             await pilot.press(answer)
         assert isinstance(app.screen, SummaryScreen)
+        await app.workers.wait_for_complete()  # the SUS is scored in a thread (scipy)
+        await pilot.pause()
         summary = app.screen.query_one("#summary-sus").render()
         assert "SUS 85" in str(summary)
         await pilot.press("q")

@@ -77,5 +77,21 @@ def test_summary_screen(snap_compare, tmp_path):
         await pilot.press("s", "6", "space")
         clock.advance(12)
         await pilot.press("f", "3", "x", *"4152514231")
+        await pilot.app.workers.wait_for_complete()  # SUS scored in a thread
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_task_screen_light_theme(snap_compare, tmp_path):
+    clock = FakeClock()
+    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01")
+    app.theme = "textual-light"
+
+    async def run_before(pilot):
+        await pilot.press("space")
+        clock.advance(130)  # past the 120 s limit: the warning must read on white too
+        await pilot.press("space", "enter")  # paused
+        await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -9,23 +9,26 @@ only ever shows as logged what the store has committed.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 
 from usetest import recorder, store
 from usetest.clock import Clock, SystemClock
 from usetest.questionnaires import SEQ, questionnaires_for
-from usetest.session import TASK_ENDED, UNDO, Event, SessionError
+from usetest.session import TASK_ENDED, Event, SessionError
 from usetest.store import StoreError
 from usetest.tui.screens.modals import ConfirmQuit
 from usetest.tui.screens.questionnaire import Question, QuestionnaireScreen
 from usetest.tui.screens.setup import ResumeScreen, SetupScreen
 from usetest.tui.screens.summary import SummaryScreen
 from usetest.tui.screens.task import TaskScreen
+from usetest.tui.text import local_time
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -57,7 +60,11 @@ class UsetestApp(App[None]):
     BINDINGS = [
         Binding("ctrl+q", "quit_guard", "quit", id="app-quit", priority=True),
         Binding("ctrl+c", "quit_guard", "Quit", show=False, id="app-ctrl-c", priority=True),
+        Binding("ctrl+t", "switch_theme", "light/dark", show=False, id="app-theme"),
     ]
+    # A write that waits longer than this for another program's lock fails with NOT SAVED
+    # instead of freezing the screen for the store's default 10 s (per connection).
+    WRITE_WAIT_MS = 2000
 
     def __init__(
         self,
@@ -72,6 +79,7 @@ class UsetestApp(App[None]):
         super().__init__()
         self.loaded = loaded
         self.db = db
+        db.execute(f"PRAGMA busy_timeout = {self.WRITE_WAIT_MS}")
         self.clock = clock
         self.participant = participant
         self.moderator = moderator
@@ -84,9 +92,35 @@ class UsetestApp(App[None]):
         if self.resume:
             self.push_screen(ResumeScreen())
         elif self.participant:
-            self.start_session(self.participant, self.moderator, self.condition)
+            condition = self.condition or self.suggested_condition()
+            if condition and not self.condition:
+                self.notify(f"Condition {condition} (the least used so far)", timeout=8)
+            self.start_session(self.participant, self.moderator, condition)
         else:
             self.push_screen(SetupScreen())
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications quote scenario and moderator text, so they are never read as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def suggested_condition(self) -> str | None:
+        """The study's least-used condition so far (first in the file on a tie), if any."""
+        conditions = list(self.loaded.scenario.conditions or ())
+        if not conditions:
+            return None
+        counts = store.condition_counts(self.db, conditions)
+        return min(conditions, key=lambda c: counts[c])
+
+    def action_switch_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
     # -- the one door to the engine ---------------------------------------------------------
     def perform(self, command: Callable[[], Event]) -> Event | None:
@@ -95,8 +129,9 @@ class UsetestApp(App[None]):
             return command()
         except SessionError as exc:
             self.notify(str(exc), severity="warning")
-        except StoreError as exc:
+        except (StoreError, sqlite3.Error) as exc:
             self.notify(str(exc), title="NOT SAVED", severity="error", timeout=30)
+            self.bell()
         return None
 
     def describe(self, event: Event) -> str:
@@ -120,6 +155,7 @@ class UsetestApp(App[None]):
 
     # -- flow ---------------------------------------------------------------------------------
     def start_session(self, participant: str, moderator: str | None, condition: str | None) -> None:
+        self.moderator = moderator  # the same moderator usually runs the next participant too
         try:
             self.recording = recorder.start(
                 self.db, self.loaded, participant, moderator, condition, clock=self.clock
@@ -140,10 +176,13 @@ class UsetestApp(App[None]):
             self.notify(str(exc), severity="error", timeout=15)
             return
         if info.interrupted_tasks:
+            sc = self.recording.loaded.scenario
+            titles = ", ".join(f"“{sc.task(t).title}”" for t in info.interrupted_tasks)
             self.notify(
-                f"{', '.join(info.interrupted_tasks)} was running when the session stopped. "
-                f"Its time up to the last recorded event ({(info.last_event_at or '')[11:19]} UTC) "
-                "is kept; the time after it is not counted. The clock is paused: space resumes.",
+                f"{titles} was running when the session stopped. Its time up to the last "
+                f"recorded event ({local_time(info.last_event_at)}) is kept; the running time "
+                "between that event and the interruption is not counted. The clock is paused: "
+                "space resumes.",
                 title="Session resumed", timeout=30,
             )  # fmt: skip
         else:
@@ -220,13 +259,21 @@ class UsetestApp(App[None]):
         if event is None:
             return
         self.notify(f"Undone: {EVENT_LABELS.get(event.payload['target_kind'], '')}")
-        if event.payload["target_kind"] == TASK_ENDED or event.kind == UNDO:
-            self.show_next()
+        screen = self.screen
+        if (
+            isinstance(screen, TaskScreen)
+            and event.task_id == screen.task_id
+            and event.payload["target_kind"] != TASK_ENDED
+        ):
+            screen.refresh_status()  # still the same task: no need to rebuild the screen
+        else:
+            self.show_next()  # back to where the undone event belonged (a reopened task …)
 
     def next_participant(self) -> None:
         self.recording = None
         self._questionnaires_done = False
         self.participant = None
+        self.condition = None  # suggest the least-used one again
         self._show(SetupScreen())
 
     def confirm_quit(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from textual.content import Content
 
@@ -21,3 +22,13 @@ def clock(ms: int) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def local_time(at: str | None, fmt: str = "%H:%M:%S") -> str:
+    """A stored UTC timestamp (``…Z``) on the moderator's own clock, e.g. to match a recording."""
+    if not at:
+        return ""
+    try:
+        return datetime.fromisoformat(at).astimezone().strftime(fmt)
+    except ValueError:
+        return at

@@ -14,7 +14,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from usetest.questionnaires import Item, Questionnaire
+from usetest.session import Answer
 from usetest.tui.text import literal
+from usetest.tui.widgets.likert import LikertScale
 
 if TYPE_CHECKING:
     from usetest.tui.app import UsetestApp
@@ -51,7 +53,7 @@ class QuestionnaireScreen(Screen[None]):
         with Vertical(id="q-body"):
             yield Static("", id="q-title")
             yield Static("", id="q-text")
-            yield Static("", id="q-scale")
+            yield LikertScale("", id="q-scale")
             yield Input(id="q-input", placeholder="type the answer, Enter to save (empty = no answer)")
             yield Static("", id="q-current")
         yield Footer(compact=True, show_command_palette=False)
@@ -70,36 +72,55 @@ class QuestionnaireScreen(Screen[None]):
         pos = n_in_q.index(q) + 1
         self.query_one("#q-progress", Static).update(literal(
             f"{q.questionnaire.title}  ·  {pos} of {len(n_in_q)}"
-            + (f"  ·  after task {q.task_id}" if q.task_id else "")
         ))  # fmt: skip
-        self.query_one("#q-title", Static).update(literal(q.questionnaire.intro))
+        intro = q.questionnaire.intro
+        rec = self.ut.recording
+        if q.task_id and rec is not None:
+            intro = f"After the task “{rec.loaded.scenario.task(q.task_id).title}”"
+        self.query_one("#q-title", Static).update(literal(intro))
         self.query_one("#q-text", Static).update(literal(q.item.text))
         entry = self.query_one("#q-input", Input)
+        scale = self.query_one("#q-scale", LikertScale)
         if q.item.kind == "scale":
-            points = "   ".join(str(v) for v in range(q.item.min, q.item.max + 1))
-            how = "press the number" if q.item.max <= 9 else "type the number, then Enter"
-            self.query_one("#q-scale", Static).update(literal(
-                f"{q.item.min} = {q.item.low}   …   {q.item.max} = {q.item.high}\n{points}\n({how})"
-            ))  # fmt: skip
+            scale.display = True
             entry.display = False
             entry.disabled = True  # a hidden input must not swallow the rating keys
             self.set_focus(None)
         else:
-            self.query_one("#q-scale", Static).update("")
+            scale.display = False
             entry.display = True
             entry.disabled = False
-            entry.value = ""
+            answer = self.recorded()
+            entry.value = str(answer.value) if answer else ""  # back here: the text to correct
             entry.focus()
         self.show_current()
 
-    def show_current(self) -> None:
+    def recorded(self) -> Answer | None:
         q = self.question
         rec = self.ut.recording
         assert rec is not None
-        answer = rec.session.state.answer(q.questionnaire.id, q.item.id, q.task_id)
-        text = f"typed: {self.buffer}" if self.buffer else (
-            f"recorded: {answer.value}" if answer else "")  # fmt: skip
-        self.query_one("#q-current", Static).update(literal(text))
+        return rec.session.state.answer(q.questionnaire.id, q.item.id, q.task_id)
+
+    def show_current(self) -> None:
+        q = self.question
+        answer = self.recorded()
+        if q.item.kind == "text":
+            hint = "Enter saves (empty Enter: no answer)   ·   backspace on empty: back"
+        elif self.buffer:
+            hint = f"typed {self.buffer}: Enter saves it"
+        elif q.item.max <= 9:
+            hint = f"press {q.item.min}–{q.item.max}"
+        else:
+            hint = f"type {q.item.min}–{q.item.max}, then Enter"
+        if answer is not None and not self.buffer:
+            hint = f"recorded: {answer.value}  ·  {hint} to change it"
+        if q.item.kind == "scale":
+            selected = int(self.buffer) if self.buffer else (
+                int(answer.value) if answer is not None else None)  # fmt: skip
+            self.query_one("#q-scale", LikertScale).show_scale(
+                q.item.min, q.item.max, q.item.low, q.item.high, selected
+            )
+        self.query_one("#q-current", Static).update(literal(hint))
 
     def on_key(self, event: events.Key) -> None:
         q = self.question

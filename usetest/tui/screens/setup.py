@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Input, OptionList, Select, Static
+from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from usetest import store
@@ -34,27 +34,41 @@ class SetupScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         sc = self.ut.loaded.scenario
         db = self.ut.db
-        code = store.next_participant_code(db)
         with VerticalScroll(id="setup"):
             yield Static(literal(sc.study), id="setup-study")
-            about = f"{sc.product or ''}  ·  {len(sc.tasks)} tasks  ·  order: {sc.task_order}"
-            yield Static(literal(about.strip(" ·")), id="setup-about")
-            yield Static("Participant code (a pseudonym, never a name)")
-            yield Input(value=code, id="participant")
-            yield Static("Moderator")
-            yield Input(value=self.ut.moderator or "", placeholder="initials", id="moderator")
+            about = [sc.product or "", f"{len(sc.tasks)} tasks", f"order: {sc.task_order}"]
+            yield Static(literal("  ·  ".join(a for a in about if a)), id="setup-about")
+            if sc.description:
+                yield Static(literal(sc.description.strip()), id="setup-description")
+            with Horizontal(classes="field"):
+                yield Label("Participant", classes="field-label")
+                yield Input(value=self.suggested_code(), id="participant", compact=True)
+                yield Label("a code, never a name", classes="field-hint")
+            with Horizontal(classes="field"):
+                yield Label("Moderator", classes="field-label")
+                yield Input(value=self.ut.moderator or "", placeholder="your initials",
+                            id="moderator", compact=True)  # fmt: skip
             if sc.conditions:
                 counts = store.condition_counts(db, list(sc.conditions))
-                least = min(sc.conditions, key=lambda c: counts[c])
-                yield Static("Condition (the least-used one is suggested)")
-                yield Select(
-                    [(f"{c}  ({counts[c]} so far)", c) for c in sc.conditions],
-                    value=least, allow_blank=False, id="condition",
-                )  # fmt: skip
-            yield Checkbox("The participant has given consent", id="consent")
+                suggested = self.ut.condition or self.ut.suggested_condition()
+                with Horizontal(classes="field"):
+                    yield Label("Condition", classes="field-label")
+                    yield Select(
+                        [(literal(f"{c}  ({counts[c]} so far)"), c) for c in sc.conditions],
+                        value=suggested, allow_blank=False, id="condition", compact=True,
+                    )  # fmt: skip
+                    yield Label("least used suggested", classes="field-hint")
+            yield Checkbox("The participant has given consent", id="consent", compact=True)
             yield Static("", id="order-preview")
-            yield Static("ctrl+s start   ·   tab next field   ·   ctrl+q quit", classes="keys")
+            yield Static("ctrl+s start   ·   tab next field   ·   space tick   ·   ctrl+q quit",
+                         classes="keys")  # fmt: skip
         yield Footer(compact=True, show_command_palette=False)
+
+    def suggested_code(self) -> str:
+        """The code given on the command line if it is still free, else the next free one."""
+        wanted = (self.ut.participant or "").strip()
+        taken = {s.participant for s in store.list_sessions(self.ut.db)}
+        return wanted if wanted and wanted not in taken else store.next_participant_code(self.ut.db)
 
     def on_mount(self) -> None:
         self.update_order()
@@ -68,7 +82,7 @@ class SetupScreen(Screen[None]):
         order = assign_order(loaded.scenario, loaded.sha256, code, ordinal)
         titles = [f"{i}. {loaded.scenario.task(t).title}" for i, t in enumerate(order, 1)]
         self.query_one("#order-preview", Static).update(
-            literal("Task order for this participant:\n" + "\n".join(titles))
+            literal(f"Task order for {code}:\n" + "\n".join(titles))
         )
 
     def action_start(self) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -13,6 +15,8 @@ from usetest.tui.text import clock, literal
 
 if TYPE_CHECKING:
     from usetest.tui.app import UsetestApp
+
+SUS_ITEMS = tuple(f"sus{i}" for i in range(1, 11))
 
 
 class SummaryScreen(Screen[None]):
@@ -35,28 +39,55 @@ class SummaryScreen(Screen[None]):
         for task_id in state.order:
             t = state.tasks[task_id]
             seq = state.answer("seq", "seq", task_id)
+            time = "-" if t.outcome == "skipped" and not t.closed_ms else clock(t.closed_ms)
             table.add_row(
-                str(t.position), task_id, t.outcome or "-", clock(t.closed_ms), str(t.errors),
+                str(t.position), task_id, t.outcome or "-", time, str(t.errors),
                 str(t.assists), str(seq.value) if seq else "-",
             )  # fmt: skip
         yield table
-        yield Static(literal(self.sus_line()), id="summary-sus")
+        yield Static("", id="summary-sus")
         yield Static("n next participant   ·   q quit", classes="keys")
         yield Footer(compact=True, show_command_palette=False)
 
-    def sus_line(self) -> str:
+    def on_mount(self) -> None:
+        answers = self.sus_answers()
+        if answers is None:
+            return
+        if any(a is None for a in answers):
+            self.query_one("#summary-sus", Static).update("SUS: incomplete (some items unanswered)")
+            return
+        self.query_one("#summary-sus", Static).update("SUS: scoring …")
+        self.score_sus([int(a) for a in answers if a is not None])
+
+    def sus_answers(self) -> list[int | str | None] | None:
+        """The ten SUS answers (None where unanswered), or None when the study has no SUS."""
         rec = self.ut.recording
         assert rec is not None
-        answers = [rec.session.state.answer("sus", f"sus{i}") for i in range(1, 11)]
-        if not any(a is not None for a in answers):
-            return ""
-        if any(a is None for a in answers):
-            return "SUS: incomplete (some items unanswered)"
-        from usetest import stats  # scipy: only when a summary is shown
+        answers = [rec.session.state.answer("sus", item) for item in SUS_ITEMS]
+        if all(a is None for a in answers):
+            return None
+        return [a.value if a else None for a in answers]
 
-        score = stats.sus_score([int(a.value) for a in answers if a is not None])
-        return (f"SUS {score:g}  ·  grade {stats.sus_grade(score)}  ·  "
+    @work(thread=True, exclusive=True, group="sus")
+    def score_sus(self, responses: list[int]) -> None:
+        # usetest.stats loads scipy (about a second): off the event loop, so the table shows
+        # at once and the keys keep working.
+        from usetest import stats
+
+        score = stats.sus_score(responses)
+        line = (f"SUS {score:g}  ·  grade {stats.sus_grade(score)}  ·  "
                 f"{stats.sus_adjective(score)}  ·  {stats.sus_percentile(score):.0f}th percentile")  # fmt: skip
+        self.post_message(self.SusScored(line))  # thread-safe; dropped if the screen is gone
+
+    class SusScored(Message):
+        """The SUS line is ready (scored in a thread)."""
+
+        def __init__(self, line: str) -> None:
+            super().__init__()
+            self.line = line
+
+    def on_summary_screen_sus_scored(self, message: SusScored) -> None:
+        self.query_one("#summary-sus", Static).update(literal(message.line))
 
     def action_next_participant(self) -> None:
         self.ut.next_participant()

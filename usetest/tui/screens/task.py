@@ -19,7 +19,7 @@ from usetest.tui.screens.modals import (
     SeverityPicker,
     TextPrompt,
 )
-from usetest.tui.text import clock, literal
+from usetest.tui.text import clock, literal, local_time
 
 if TYPE_CHECKING:
     from usetest.tui.app import UsetestApp
@@ -48,6 +48,7 @@ class TaskScreen(Screen[None]):
     def __init__(self, task_id: str) -> None:
         super().__init__()
         self.task_id = task_id
+        self._shown: tuple[str, str, bool] | None = None
 
     @property
     def ut(self) -> UsetestApp:
@@ -66,11 +67,14 @@ class TaskScreen(Screen[None]):
         with VerticalScroll(id="task-body"):
             yield Static(literal(task.title), id="task-title")
             yield Static(literal(task.prompt.strip()), id="task-prompt")
-            with Vertical(id="moderator-only"):
-                if task.success:
-                    yield Static(literal(f"Success: {task.success}"), id="task-success-criterion")
-                if task.notes:
-                    yield Static(literal(f"Notes: {task.notes}"), id="task-notes")
+            if task.success or task.notes:
+                with Vertical(id="moderator-only") as moderator_only:
+                    moderator_only.border_title = "moderator only"
+                    if task.success:
+                        yield Static(literal(f"Success: {task.success}"),
+                                     id="task-success-criterion")  # fmt: skip
+                    if task.notes:
+                        yield Static(literal(f"Notes: {task.notes}"), id="task-notes")
         yield Static("end the task:  s success   p partial   f fail   g gave up   x skip",
                      id="end-keys")
         with Horizontal(id="task-status"):
@@ -94,14 +98,18 @@ class TaskScreen(Screen[None]):
         label = {"pending": "not started — space to start", "running": "running",
                  "paused": f"PAUSED{' (' + t.pause_reason + ')' if t.pause_reason else ''}",
                  "ended": f"ended: {t.outcome}"}[t.status]  # fmt: skip
+        limit = rec.loaded.scenario.task(self.task_id).time_limit
+        over = bool(limit) and ms > (limit or 0) * 1000
+        shown = (f"{clock(ms)}  {label}", t.status, over)
+        if shown == self._shown:
+            return  # 5 times a second: repaint only when the text changes
+        self._shown = shown
         clock_widget = self.query_one("#clock", Static)
-        clock_widget.update(literal(f"{clock(ms)}  {label}"))
+        clock_widget.update(literal(shown[0]))
         clock_widget.set_class(t.status == "paused", "paused")
         clock_widget.set_class(t.status == "running", "running")
-        limit = rec.loaded.scenario.task(self.task_id).time_limit
         limit_widget = self.query_one("#limit", Static)
         if limit:
-            over = ms > limit * 1000
             text = f"limit {clock(limit * 1000)}" + ("  OVER TIME LIMIT" if over else "")
             limit_widget.update(text)
             limit_widget.set_class(over, "over")
@@ -116,7 +124,7 @@ class TaskScreen(Screen[None]):
         self.query_one("#counters", Static).update(f"errors {t.errors}   assists {t.assists}")
         lines = []
         for event in rec.session.events[-6:]:
-            lines.append(f"{event.at[11:19]}  {self.ut.describe(event)}")
+            lines.append(f"{local_time(event.at)}  {self.ut.describe(event)}")
         self.query_one("#event-log", Static).update(literal("\n".join(lines)))
         self.refresh_clock()
 
