@@ -62,6 +62,27 @@ def load(db_path: str | Path) -> dict[str, pd.DataFrame]:
         conn.close()
 
 
+_SUMMARY_QUERIES = {
+    "scenarios": "SELECT id, study, text FROM scenarios ORDER BY id",
+    "sessions": "SELECT id, participant, moderator, condition, status, started_at, ended_at"
+                " FROM sessions",
+    "attempts": "SELECT session_id, task_id, outcome, time_ms, errors, assists, seq_rating"
+                " FROM attempts WHERE outcome IN ('success', 'partial', 'fail', 'abandoned')",
+    "answers": "SELECT session_id, questionnaire, item, value_num FROM answers"
+               " WHERE questionnaire = 'sus'",
+    "errors": "SELECT session_id, task_id, type_name FROM errors",
+    "notes": "SELECT session_id, task_id, kind, text, severity FROM notes WHERE kind = 'problem'",
+}  # fmt: skip
+
+
+def _read_for_summary(db_path: str | Path) -> dict[str, pd.DataFrame]:
+    conn = connect(db_path)
+    try:
+        return {name: pd.read_sql_query(sql, conn) for name, sql in _SUMMARY_QUERIES.items()}
+    finally:
+        conn.close()
+
+
 def _nan_to_none(value: Any) -> Any:
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
@@ -114,7 +135,8 @@ def summarise(
     """The study summary (see the module docstring for the rules)."""
     if times not in ("success", "all"):
         raise AnalysisError("times is 'success' (successful attempts) or 'all'")
-    t = load(db_path)
+    # Only the projections' needed columns (never the events log): the fast path.
+    t = _read_for_summary(db_path)
     sessions = t["sessions"]
     if not include_unfinished:
         sessions = sessions[sessions["status"] == "completed"]
@@ -192,11 +214,16 @@ def summarise(
     answers = t["answers"][t["answers"]["session_id"].isin(ids)]
     sus_rows = []
     code = dict(zip(sessions["id"], sessions["participant"], strict=True))
-    for sid, group in answers[answers["questionnaire"] == "sus"].groupby("session_id"):
-        values = dict(zip(group["item"], group["value_num"], strict=True))
-        if len(values) != 10:
-            continue
-        responses = [int(values[f"sus{i}"]) for i in range(1, 11)]
+    items = [f"sus{i}" for i in range(1, 11)]
+    wide = (
+        answers[answers["questionnaire"] == "sus"]
+        .pivot_table(index="session_id", columns="item", values="value_num", aggfunc="last")
+        .reindex(columns=items)
+        .dropna()
+        .astype(int)
+    )
+    # stats.sus_score per participant (the answers were range-checked when recorded)
+    for sid, responses in zip(wide.index, wide.to_numpy().tolist(), strict=True):
         score = stats.sus_score(responses)
         learn, usab = stats.sus_subscales(responses)
         sus_rows.append({"participant": code[sid], "sus": score, "learnability": learn,
