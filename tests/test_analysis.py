@@ -145,3 +145,97 @@ def test_pseudonymised_export_has_no_codes_and_no_free_text(study_db, tmp_path):
     sessions = pd.read_csv(out / "sessions.csv")
     assert sessions["participant"].str.startswith("p-").all()
     assert not math.isnan(pd.read_csv(out / "summary_tasks.csv")["completion"][0])
+
+
+# --- filters, questionnaires, conditions compared ------------------------------------------
+
+TWO_GROUPS = parse_scenario("""\
+study: Two designs
+conditions: [a, b]
+tasks:
+  - {id: t, title: Task, prompt: Do it., seq: false}
+questionnaires: [nps]
+""")
+# Completion 11/12 vs 5/10: the N−1 two-proportion example (Sauro & Lewis 2016, ch. 5).
+OUTCOMES = {"a": ["success"] * 11 + ["fail"], "b": ["success"] * 5 + ["fail"] * 5}
+TIMES = {"a": [55, 65, 75, 62, 45, 135, 60, 70, 58, 66, 80, 90],
+         "b": [90, 120, 150, 80, 200, 110, 95, 130, 105, 140]}  # fmt: skip
+# NPS: Reichheld's definition on 10 ratings (5 promoters, 2 detractors) -> 30 (test_stats.py)
+NPS_RATINGS = [10, 9, 9, 10, 9, 8, 7, 7, 6, 0]
+
+
+@pytest.fixture
+def two_groups_db(tmp_path):
+    path = tmp_path / "two.db"
+    db = open_db(path)
+    clock = FakeClock()
+    n = 0
+    for condition in ("a", "b"):
+        for outcome, secs in zip(OUTCOMES[condition], TIMES[condition], strict=True):
+            s = recorder.start(db, TWO_GROUPS, f"P{n + 1:02d}", None, condition, clock=clock).session
+            s.start()
+            clock.advance(secs)
+            s.end(outcome)
+            if n < len(NPS_RATINGS):
+                s.answer("nps", "nps", NPS_RATINGS[n])
+            s.complete()
+            n += 1
+            clock.advance(86400 if n == 11 else 60)  # P12 onwards start a day later
+    db.close()
+    return path
+
+
+def test_conditions_compared_as_sauro_and_lewis_do(two_groups_db):
+    import scipy.stats as st
+
+    from usetest.analysis import compare
+
+    result = compare(two_groups_db)
+    [row] = result.tasks.to_dict(orient="records")
+    assert (row["a"], row["b"], row["n_a"], row["n_b"]) == ("a", "b", 12, 10)
+    # N−1 chi-square (Campbell 2007) from scipy's Pearson chi-square, independently
+    chi2 = st.chi2_contingency([[11, 1], [5, 5]], correction=False)[0] * 21 / 22
+    assert row["completion_p"] == pytest.approx(st.chi2.sf(chi2, 1))
+    # time: successful attempts only, ratio of geometric means, Welch t on the logs
+    ta = [t for t, o in zip(TIMES["a"], OUTCOMES["a"], strict=True) if o == "success"]
+    tb = [t for t, o in zip(TIMES["b"], OUTCOMES["b"], strict=True) if o == "success"]
+    assert row["time_ratio"] == pytest.approx(st.gmean(ta) / st.gmean(tb))
+    logs = st.ttest_ind([math.log(t) for t in ta], [math.log(t) for t in tb], equal_var=False)
+    assert row["time_p"] == pytest.approx(logs.pvalue)
+    assert row["time_ratio_low"] < row["time_ratio"] < row["time_ratio_high"]
+    assert set(result.summaries) == {"a", "b"}
+    [sus] = result.sus.to_dict(orient="records")
+    assert sus["note"] == "fewer than two SUS scores on one side"  # no SUS in this study
+
+
+def test_comparison_json_and_refusals(two_groups_db, study_db):
+    out = CliRunner().invoke(cli, ["summary", str(two_groups_db), "--by", "condition",
+                                   "--format", "json"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["format"] == "usetest-comparison/1"
+    assert list(data["summaries"]) == ["a", "b"] and data["tasks"][0]["task_id"] == "t"
+    one = CliRunner().invoke(cli, ["summary", str(study_db), "--by", "condition"])
+    assert one.exit_code == 1 and "two or more conditions" in one.stderr
+    both = CliRunner().invoke(cli, ["summary", str(two_groups_db), "--by", "condition",
+                                    "--condition", "a"])  # fmt: skip
+    assert both.exit_code == 1 and "exclude each other" in both.stderr
+
+
+def test_nps_and_filters_by_participant_and_day(two_groups_db):
+    s = summarise(two_groups_db)
+    assert s.nps == {"n": 10, "nps": pytest.approx(30.0), "promoters": 5, "passives": 3,
+                     "detractors": 2}  # fmt: skip
+    assert len(summarise(two_groups_db, participants=["P01", "P13"]).sessions) == 2
+    assert len(summarise(two_groups_db, until="2026-01-05").sessions) == 11
+    assert len(summarise(two_groups_db, since="2026-01-06").sessions) == 11
+    assert len(summarise(two_groups_db, since="2026-01-05", until="2026-01-06").sessions) == 22
+    with pytest.raises(AnalysisError, match="no session for participant P77"):
+        summarise(two_groups_db, participants=["P77"])
+    with pytest.raises(AnalysisError, match="YYYY-MM-DD"):
+        summarise(two_groups_db, since="last week")
+    with pytest.raises(AnalysisError, match="swap them"):
+        summarise(two_groups_db, since="2026-02-01", until="2026-01-01")
+    cli_out = CliRunner().invoke(cli, ["summary", str(two_groups_db), "--participant", "P01",
+                                       "--format", "json"])  # fmt: skip
+    assert json.loads(cli_out.output)["participants"] == 1

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from usetest import stats
-from usetest.scenario import parse_scenario
+from usetest.scenario import Scenario, parse_scenario
 
 ATTEMPTED = ("success", "partial", "fail", "abandoned")
 TABLES = ("scenarios", "sessions", "events", "attempts", "answers", "errors", "notes")
@@ -69,9 +71,9 @@ _SUMMARY_QUERIES = {
     "attempts": "SELECT session_id, task_id, outcome, time_ms, errors, assists, seq_rating"
                 " FROM attempts WHERE outcome IN ('success', 'partial', 'fail', 'abandoned')",
     "answers": "SELECT session_id, questionnaire, item, value_num FROM answers"
-               " WHERE questionnaire = 'sus'",
+               " WHERE questionnaire IN ('sus', 'umux-lite', 'nps') AND value_num IS NOT NULL",
     "errors": "SELECT session_id, task_id, type_name FROM errors",
-    "notes": "SELECT session_id, task_id, kind, text, severity FROM notes WHERE kind = 'problem'",
+    "notes": "SELECT session_id, task_id, kind, text, severity, logged_at FROM notes",
 }  # fmt: skip
 
 
@@ -101,108 +103,125 @@ class Summary:
     problems: pd.DataFrame
     errors_by_type: pd.DataFrame
     filters: dict[str, Any] = field(default_factory=dict)
+    umux_lite: dict[str, Any] = field(default_factory=dict)
+    nps: dict[str, Any] = field(default_factory=dict)
+    attempts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The attempts counted: participant, condition, task_id, outcome, success, time_s, …"""
+    notes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Observations and quotes: participant, task_id, kind, text, logged_at."""
+    scenario: Scenario | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-            return [
-                {k: _nan_to_none(v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-                for row in df.to_dict(orient="records")
-            ]
-
         return {
             "format": "usetest-summary/1",
             "study": self.study,
             "filters": self.filters,
             "participants": len(self.sessions),
-            "tasks": records(self.tasks),
-            "errors_by_type": records(self.errors_by_type),
+            "tasks": _records(self.tasks),
+            "errors_by_type": _records(self.errors_by_type),
             "sus": {
-                "participants": records(self.sus),
+                "participants": _records(self.sus),
                 "summary": {k: _nan_to_none(v) for k, v in self.sus_summary.items()},
             },
-            "problems": records(self.problems),
+            "umux_lite": {k: _nan_to_none(v) for k, v in self.umux_lite.items()},
+            "nps": {k: _nan_to_none(v) for k, v in self.nps.items()},
+            "problems": _records(self.problems),
         }
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: _nan_to_none(v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for row in df.to_dict(orient="records")
+    ]
+
+
+def _day(value: str | date | None, what: str) -> str | None:
+    """A filter date as the ISO prefix stored timestamps compare against."""
+    if value is None or isinstance(value, date):
+        return value.isoformat() if value else None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise AnalysisError(f"{what} {value!r} is not a date — write it as YYYY-MM-DD, "
+                            "e.g. 2026-11-23") from None  # fmt: skip
+
+
+def _select_sessions(
+    sessions: pd.DataFrame, *, condition: str | None, participants: Iterable[str] | None,
+    since: str | date | None, until: str | date | None, include_unfinished: bool,
+) -> pd.DataFrame:  # fmt: skip
+    """The sessions the filters keep. Dates are UTC days, both ends included."""
+    chosen = sessions
+    if not include_unfinished:
+        chosen = chosen[chosen["status"] == "completed"]
+    if condition is not None:
+        known = set(sessions["condition"].dropna())
+        if condition not in known:
+            raise AnalysisError(f"no session has condition {condition!r} (known: "
+                                f"{', '.join(sorted(known)) or 'none'})")  # fmt: skip
+        chosen = chosen[chosen["condition"] == condition]
+    if participants is not None:
+        wanted = list(dict.fromkeys(participants))
+        unknown = [p for p in wanted if p not in set(sessions["participant"])]
+        if unknown:
+            raise AnalysisError(f"no session for participant {', '.join(unknown)} — "
+                                "`usetest summary DB --format json` lists the codes")  # fmt: skip
+        chosen = chosen[chosen["participant"].isin(wanted)]
+    first, last = _day(since, "--since"), _day(until, "--until")
+    if first and last and first > last:
+        raise AnalysisError(f"--since {first} is after --until {last} — swap them")
+    if first:
+        chosen = chosen[chosen["started_at"] >= first]
+    if last:
+        chosen = chosen[chosen["started_at"].str.slice(0, 10) <= last]
+    return chosen
 
 
 def summarise(
     db_path: str | Path,
     *,
     condition: str | None = None,
+    participants: Iterable[str] | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
     include_unfinished: bool = False,
     times: str = "success",
     confidence: float = 0.95,
 ) -> Summary:
-    """The study summary (see the module docstring for the rules)."""
+    """The study summary (see the module docstring for the rules).
+
+    ``since`` and ``until`` are days (``YYYY-MM-DD``, UTC, inclusive) on the session's start.
+    """
     if times not in ("success", "all"):
         raise AnalysisError("times is 'success' (successful attempts) or 'all'")
     # Only the projections' needed columns (never the events log): the fast path.
     t = _read_for_summary(db_path)
-    sessions = t["sessions"]
-    if not include_unfinished:
-        sessions = sessions[sessions["status"] == "completed"]
-    if condition is not None:
-        known = set(t["sessions"]["condition"].dropna())
-        if condition not in known:
-            raise AnalysisError(f"no session has condition {condition!r} (known: "
-                                f"{', '.join(sorted(known)) or 'none'})")  # fmt: skip
-        sessions = sessions[sessions["condition"] == condition]
+    sessions = _select_sessions(
+        t["sessions"], condition=condition, participants=participants, since=since,
+        until=until, include_unfinished=include_unfinished,
+    ).reset_index(drop=True)  # fmt: skip
     ids = set(sessions["id"])
     scenarios = t["scenarios"]
     study = str(scenarios["study"].iloc[-1]) if len(scenarios) else ""
-    partial_ok = False
-    if len(scenarios):
-        scenario = parse_scenario(str(scenarios["text"].iloc[-1])).scenario
-        partial_ok = scenario.partial_counts_as_success
-        titles = {task.id: task.title for task in scenario.tasks}
-        task_ids = [task.id for task in scenario.tasks]
-    else:
-        titles, task_ids = {}, []
+    scenario = parse_scenario(str(scenarios["text"].iloc[-1])).scenario if len(scenarios) else None
+    partial_ok = bool(scenario and scenario.partial_counts_as_success)
+    success_outcomes = ["success", "partial"] if partial_ok else ["success"]
 
-    attempts = t["attempts"][t["attempts"]["session_id"].isin(ids)]
-    attempts = attempts[attempts["outcome"].isin(ATTEMPTED)]
-    success_outcomes = {"success", "partial"} if partial_ok else {"success"}
-    rows = []
-    for task_id in task_ids:
-        a = attempts[attempts["task_id"] == task_id]
-        n = len(a)
-        ok = a["outcome"].isin(success_outcomes)
-        k = int(ok.sum())
-        row: dict[str, Any] = {"task_id": task_id, "title": titles.get(task_id, task_id), "n": n,
-                               "successes": k}  # fmt: skip
-        if n:
-            low, high = stats.completion_ci(k, n, confidence)
-            row |= {"completion": k / n, "completion_estimate": stats.completion_estimate(k, n),
-                    "completion_low": low, "completion_high": high}  # fmt: skip
-        else:
-            row |= dict.fromkeys(("completion", "completion_estimate", "completion_low",
-                                  "completion_high"), math.nan)  # fmt: skip
-        timed = a[ok] if times == "success" else a
-        secs = [ms / 1000 for ms in timed["time_ms"] if ms > 0]
-        row["time_n"] = len(secs)
-        if secs:
-            if len(secs) < 25:
-                centre, tlow, thigh = stats.geometric_mean_ci(secs, confidence)
-                method = "geometric mean"
-            else:
-                centre, tlow, thigh = stats.median_ci(secs, confidence)
-                method = "median"
-            row |= {"time_s": centre, "time_low_s": tlow, "time_high_s": thigh,
-                    "time_method": method, "time_mean_s": sum(secs) / len(secs),
-                    "time_min_s": min(secs), "time_max_s": max(secs)}  # fmt: skip
-        else:
-            row |= {"time_s": math.nan, "time_low_s": math.nan, "time_high_s": math.nan,
-                    "time_method": None, "time_mean_s": math.nan, "time_min_s": math.nan,
-                    "time_max_s": math.nan}  # fmt: skip
-        row["errors_per_attempt"] = float(a["errors"].mean()) if n else math.nan
-        row["share_with_errors"] = float((a["errors"] > 0).mean()) if n else math.nan
-        row["assists_per_attempt"] = float(a["assists"].mean()) if n else math.nan
-        seq = [int(v) for v in a["seq_rating"].dropna()]
-        if seq:
-            m, lo, hi = stats.seq_summary(seq, confidence)
-        else:
-            m = lo = hi = math.nan
-        row |= {"seq_n": len(seq), "seq_mean": m, "seq_low": lo, "seq_high": hi}
-        rows.append(row)
+    who = sessions.set_index("id")
+    attempts = t["attempts"][t["attempts"]["session_id"].isin(ids)].copy()
+    attempts["participant"] = attempts["session_id"].map(who["participant"])
+    attempts["condition"] = attempts["session_id"].map(who["condition"])
+    attempts["success"] = attempts["outcome"].isin(success_outcomes)
+    attempts["time_s"] = attempts["time_ms"] / 1000
+    attempts = attempts.drop(columns=["time_ms"]).rename(columns={"seq_rating": "seq"})
+
+    task_ids = [task.id for task in scenario.tasks] if scenario else []
+    titles = {task.id: task.title for task in scenario.tasks} if scenario else {}
+    by_task = dict(tuple(attempts.groupby("task_id", sort=False)))
+    empty = attempts.iloc[0:0]
+    rows = [_task_row(task_id, titles[task_id], by_task.get(task_id, empty), times, confidence)
+            for task_id in task_ids]  # fmt: skip
     tasks = pd.DataFrame(rows)
 
     errors = t["errors"][t["errors"]["session_id"].isin(ids)]
@@ -212,27 +231,104 @@ def summarise(
     )  # fmt: skip
 
     answers = t["answers"][t["answers"]["session_id"].isin(ids)]
-    sus_rows = []
-    code = dict(zip(sessions["id"], sessions["participant"], strict=True))
-    items = [f"sus{i}" for i in range(1, 11)]
-    wide = (
-        answers[answers["questionnaire"] == "sus"]
-        .pivot_table(index="session_id", columns="item", values="value_num", aggfunc="last")
+    code = who["participant"]
+    sus, sus_summary = _sus(answers, code, confidence)
+    notes = t["notes"][t["notes"]["session_id"].isin(ids)]
+    problems = _problems(notes[notes["kind"] == "problem"], len(ids))
+    remarks = notes[notes["kind"] != "problem"].assign(
+        participant=lambda d: d["session_id"].map(code)
+    )[["participant", "task_id", "kind", "text", "logged_at"]].reset_index(drop=True)
+    return Summary(
+        study=study, sessions=sessions, tasks=tasks, sus=sus, sus_summary=sus_summary,
+        problems=problems, errors_by_type=errors_by_type,
+        filters={"condition": condition,
+                 "participants": list(participants) if participants is not None else None,
+                 "since": _day(since, "--since"), "until": _day(until, "--until"),
+                 "include_unfinished": include_unfinished, "times": times,
+                 "confidence": confidence},
+        umux_lite=_umux_lite(answers, confidence), nps=_nps(answers),
+        attempts=attempts.reset_index(drop=True), notes=remarks, scenario=scenario,
+    )  # fmt: skip
+
+
+def _task_row(
+    task_id: str, title: str, a: pd.DataFrame, times: str, confidence: float
+) -> dict[str, Any]:
+    """One task's completion, time, errors, assists and SEQ (the module docstring's rules)."""
+    n = len(a)
+    k = int(a["success"].sum())
+    row: dict[str, Any] = {"task_id": task_id, "title": title, "n": n, "successes": k}
+    if n:
+        low, high = stats.completion_ci(k, n, confidence)
+        row |= {"completion": k / n, "completion_estimate": stats.completion_estimate(k, n),
+                "completion_low": low, "completion_high": high}  # fmt: skip
+    else:
+        row |= dict.fromkeys(("completion", "completion_estimate", "completion_low",
+                              "completion_high"), math.nan)  # fmt: skip
+    secs = _timed(a, times)
+    row["time_n"] = len(secs)
+    if secs:
+        if len(secs) < 25:
+            centre, tlow, thigh = stats.geometric_mean_ci(secs, confidence)
+            method = "geometric mean"
+        else:
+            centre, tlow, thigh = stats.median_ci(secs, confidence)
+            method = "median"
+        row |= {"time_s": centre, "time_low_s": tlow, "time_high_s": thigh,
+                "time_method": method, "time_mean_s": sum(secs) / len(secs),
+                "time_min_s": min(secs), "time_max_s": max(secs)}  # fmt: skip
+    else:
+        row |= {"time_s": math.nan, "time_low_s": math.nan, "time_high_s": math.nan,
+                "time_method": None, "time_mean_s": math.nan, "time_min_s": math.nan,
+                "time_max_s": math.nan}  # fmt: skip
+    row["errors_per_attempt"] = float(a["errors"].mean()) if n else math.nan
+    row["share_with_errors"] = float((a["errors"] > 0).mean()) if n else math.nan
+    row["assists_per_attempt"] = float(a["assists"].mean()) if n else math.nan
+    seq = [int(v) for v in a["seq"].dropna()]
+    m, lo, hi = stats.seq_summary(seq, confidence) if seq else (math.nan,) * 3
+    row |= {"seq_n": len(seq), "seq_mean": m, "seq_low": lo, "seq_high": hi}
+    return row
+
+
+def _timed(a: pd.DataFrame, times: str) -> list[float]:
+    """The task times (s) the summary uses: successful attempts, or all with ``times='all'``."""
+    timed = a[a["success"]] if times == "success" else a
+    return [float(s) for s in timed["time_s"] if s > 0]
+
+
+SUS_ITEMS = [f"sus{i}" for i in range(1, 11)]
+
+
+def _wide(answers: pd.DataFrame, questionnaire: str, items: list[str]) -> pd.DataFrame:
+    """One row per session with all of ``items`` answered, one column per item."""
+    chosen = answers[answers["questionnaire"] == questionnaire]
+    if chosen.empty:
+        return pd.DataFrame(columns=items)
+    return (
+        chosen.pivot_table(index="session_id", columns="item", values="value_num", aggfunc="last")
         .reindex(columns=items)
         .dropna()
         .astype(int)
     )
+
+
+def _sus(
+    answers: pd.DataFrame, code: pd.Series, confidence: float
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """SUS per participant who answered all ten items, and for the study."""
+    wide = _wide(answers, "sus", SUS_ITEMS)
+    rows = []
     # stats.sus_score per participant (the answers were range-checked when recorded)
     for sid, responses in zip(wide.index, wide.to_numpy().tolist(), strict=True):
         score = stats.sus_score(responses)
         learn, usab = stats.sus_subscales(responses)
-        sus_rows.append({"participant": code[sid], "sus": score, "learnability": learn,
-                         "usability": usab, "grade": stats.sus_grade(score)})  # fmt: skip
-    sus = pd.DataFrame(sus_rows, columns=["participant", "sus", "learnability", "usability", "grade"])
-    sus_summary: dict[str, Any] = {"n": len(sus)}
+        rows.append({"participant": code[sid], "sus": score, "learnability": learn,
+                     "usability": usab, "grade": stats.sus_grade(score)})  # fmt: skip
+    sus = pd.DataFrame(rows, columns=["participant", "sus", "learnability", "usability", "grade"])
+    summary: dict[str, Any] = {"n": len(sus)}
     if len(sus):
         mean, low, high = stats.mean_ci(list(sus["sus"]), confidence)
-        sus_summary |= {
+        summary |= {
             "mean": mean, "low": low, "high": high,
             "sd": float(sus["sus"].std(ddof=1)) if len(sus) > 1 else math.nan,
             "percentile": stats.sus_percentile(mean), "grade": stats.sus_grade(mean),
@@ -241,22 +337,153 @@ def summarise(
             "learnability": float(sus["learnability"].mean()),
             "usability": float(sus["usability"].mean()),
         }  # fmt: skip
+    return sus, summary
 
-    notes = t["notes"][t["notes"]["session_id"].isin(ids)]
-    probs = notes[notes["kind"] == "problem"]
-    problem_rows = []
+
+def _umux_lite(answers: pd.DataFrame, confidence: float) -> dict[str, Any]:
+    """UMUX-Lite mean with its t interval, and the mean mapped onto the SUS scale."""
+    wide = _wide(answers, "umux-lite", ["umux1", "umux2"])
+    scores = [stats.umux_lite(a, b) for a, b in wide.to_numpy().tolist()]
+    if not scores:
+        return {"n": 0}
+    mean, low, high = stats.mean_ci(scores, confidence)
+    return {"n": len(scores), "mean": mean, "low": low, "high": high,
+            "sus_equivalent": stats.umux_lite_sus(mean)}  # fmt: skip
+
+
+def _nps(answers: pd.DataFrame) -> dict[str, Any]:
+    """Net Promoter Score with its promoter / passive / detractor counts."""
+    ratings = [int(v) for v in answers.loc[answers["questionnaire"] == "nps", "value_num"]]
+    if not ratings:
+        return {"n": 0}
+    promoters = sum(r >= 9 for r in ratings)
+    detractors = sum(r <= 6 for r in ratings)
+    return {"n": len(ratings), "nps": stats.nps(ratings), "promoters": promoters,
+            "passives": len(ratings) - promoters - detractors, "detractors": detractors}  # fmt: skip
+
+
+def _problems(probs: pd.DataFrame, tested: int) -> pd.DataFrame:
+    """Problems grouped by identical wording: participants affected / tested, worst severity."""
+    rows = []
     for text, group in probs.groupby("text"):
-        problem_rows.append({
+        affected = group["session_id"].nunique()
+        rows.append({
             "problem": text, "tasks": ", ".join(sorted({str(x) for x in group["task_id"].dropna()})),
-            "participants": group["session_id"].nunique(), "tested": len(ids),
-            "frequency": group["session_id"].nunique() / len(ids) if ids else math.nan,
+            "participants": affected, "tested": tested,
+            "frequency": affected / tested if tested else math.nan,
             "worst_severity": _nan_to_none(float(group["severity"].max())),
         })  # fmt: skip
-    problems = pd.DataFrame(problem_rows, columns=["problem", "tasks", "participants", "tested",
-                                                   "frequency", "worst_severity"])  # fmt: skip
-    return Summary(
-        study=study, sessions=sessions.reset_index(drop=True), tasks=tasks, sus=sus,
-        sus_summary=sus_summary, problems=problems, errors_by_type=errors_by_type,
-        filters={"condition": condition, "include_unfinished": include_unfinished,
-                 "times": times, "confidence": confidence},
-    )  # fmt: skip
+    columns = ["problem", "tasks", "participants", "tested", "frequency", "worst_severity"]
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values(["participants", "worst_severity"], ascending=False,
+                           kind="stable").reset_index(drop=True)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing conditions (Sauro & Lewis 2016, ch. 5; the tests live in usetest.stats).
+
+
+@dataclass
+class Comparisons:
+    """The summary per condition, and every pair of conditions compared."""
+
+    by: str
+    summaries: dict[str, Summary]
+    tasks: pd.DataFrame
+    """Per task and pair: completion (N−1 two-proportion test), time (Welch t on log times)."""
+    sus: pd.DataFrame
+    """Per pair: SUS means compared with Welch's t."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "usetest-comparison/1",
+            "by": self.by,
+            "summaries": {c: s.to_dict() for c, s in self.summaries.items()},
+            "tasks": _records(self.tasks),
+            "sus": _records(self.sus),
+        }
+
+
+def compare(
+    db_path: str | Path, *, by: str = "condition", confidence: float = 0.95, **filters: Any
+) -> Comparisons:
+    """Summaries per condition and the tests between each pair (a and b, in file order).
+
+    Completion: N−1 two-proportion test with the adjusted-Wald CI of the difference. Time:
+    Welch's t on log times (the summary's attempts: successful ones unless ``times='all'``);
+    the difference is given as the ratio of geometric means a/b with its CI. SUS: Welch's
+    t on the participants' scores. A test needs at least two values on each side; where that
+    is missing the p-value is null and ``note`` says why.
+    """
+    if by != "condition":
+        raise AnalysisError(f"cannot compare by {by!r}: only by condition")
+    if filters.pop("condition", None) is not None:
+        raise AnalysisError("--condition and --by condition exclude each other — give one")
+    t = _read_for_summary(db_path)
+    conditions = _conditions(t)
+    if len(conditions) < 2:
+        raise AnalysisError("a comparison needs sessions in two or more conditions; this "
+                            f"database has {len(conditions) or 'no'} condition"
+                            f"{'' if len(conditions) == 1 else 's'}")  # fmt: skip
+    summaries = {
+        c: summarise(db_path, condition=c, confidence=confidence, **filters) for c in conditions
+    }
+    times = summaries[conditions[0]].filters["times"]
+    task_rows, sus_rows = [], []
+    for i, a in enumerate(conditions):
+        for b in conditions[i + 1 :]:
+            sa, sb = summaries[a], summaries[b]
+            for task_id in sa.tasks["task_id"] if len(sa.tasks) else []:
+                task_rows.append(_compare_task(task_id, a, b, sa, sb, times, confidence))
+            sus_rows.append(_compare_sus(a, b, sa, sb, confidence))
+    return Comparisons(by=by, summaries=summaries, tasks=pd.DataFrame(task_rows),
+                       sus=pd.DataFrame(sus_rows))  # fmt: skip
+
+
+def _conditions(t: dict[str, pd.DataFrame]) -> list[str]:
+    """The conditions with sessions, in the scenario file's order (others after, sorted)."""
+    seen = set(t["sessions"]["condition"].dropna())
+    declared: list[str] = []
+    if len(t["scenarios"]):
+        declared = list(parse_scenario(str(t["scenarios"]["text"].iloc[-1])).scenario.conditions)
+    return [c for c in declared if c in seen] + sorted(seen - set(declared))
+
+
+def _compare_task(
+    task_id: str, a: str, b: str, sa: Summary, sb: Summary, times: str, confidence: float
+) -> dict[str, Any]:
+    ta = sa.attempts[sa.attempts["task_id"] == task_id]
+    tb = sb.attempts[sb.attempts["task_id"] == task_id]
+    row: dict[str, Any] = {"task_id": task_id, "a": a, "b": b, "n_a": len(ta), "n_b": len(tb)}
+    notes = []
+    if len(ta) and len(tb):
+        xa, xb = int(ta["success"].sum()), int(tb["success"].sum())
+        c = stats.two_proportion_test(xa, len(ta), xb, len(tb), confidence)
+        row |= {"completion_a": xa / len(ta), "completion_b": xb / len(tb),
+                "completion_difference": c.difference, "completion_difference_low": c.low,
+                "completion_difference_high": c.high, "completion_p": c.p_value}  # fmt: skip
+    else:
+        notes.append("completion: no attempts on one side")
+    secs_a, secs_b = _timed(ta, times), _timed(tb, times)
+    if len(secs_a) >= 2 and len(secs_b) >= 2:
+        c = stats.log_time_test(secs_a, secs_b, confidence)
+        row |= {"time_ratio": math.exp(c.difference), "time_ratio_low": math.exp(c.low),
+                "time_ratio_high": math.exp(c.high), "time_p": c.p_value}  # fmt: skip
+    else:
+        notes.append("time: fewer than two timed attempts on one side")
+    row["note"] = "; ".join(notes)
+    return row
+
+
+def _compare_sus(a: str, b: str, sa: Summary, sb: Summary, confidence: float) -> dict[str, Any]:
+    scores_a, scores_b = list(sa.sus["sus"]), list(sb.sus["sus"])
+    row: dict[str, Any] = {"a": a, "b": b, "n_a": len(scores_a), "n_b": len(scores_b)}
+    if len(scores_a) >= 2 and len(scores_b) >= 2:
+        c = stats.welch_t(scores_a, scores_b, confidence)
+        row |= {"mean_a": sum(scores_a) / len(scores_a), "mean_b": sum(scores_b) / len(scores_b),
+                "difference": c.difference, "difference_low": c.low,
+                "difference_high": c.high, "t": c.statistic, "df": c.df, "p": c.p_value,
+                "note": ""}  # fmt: skip
+    else:
+        row["note"] = "fewer than two SUS scores on one side"
+    return row

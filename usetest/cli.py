@@ -8,7 +8,9 @@ pandas) are imported inside the commands that need them so that ``usetest valida
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -157,52 +159,111 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
             click.echo(f"continue it with: usetest run {scenario} --db {db_path} --resume")
 
 
+def _filter_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The session filters every analysis command takes (docs/analysis.md)."""
+    options = [
+        click.option("--condition", default=None, help="Only sessions of this condition."),
+        click.option("--participant", "participants", multiple=True, metavar="CODE",
+                     help="Only this participant (repeat for several)."),
+        click.option("--since", default=None, metavar="YYYY-MM-DD",
+                     help="Only sessions started on or after this day (UTC)."),
+        click.option("--until", default=None, metavar="YYYY-MM-DD",
+                     help="Only sessions started on or before this day (UTC)."),
+        click.option("--include-unfinished", is_flag=True,
+                     help="Include sessions not completed (in progress or abandoned)."),
+        click.option("--all-attempts", is_flag=True,
+                     help="Time on task over all attempts, not only successes."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _filters(condition: str | None, participants: tuple[str, ...], since: str | None,
+             until: str | None, include_unfinished: bool, all_attempts: bool) -> dict[str, Any]:  # fmt: skip
+    return {"condition": condition, "participants": list(participants) or None, "since": since,
+            "until": until, "include_unfinished": include_unfinished,
+            "times": "all" if all_attempts else "success"}  # fmt: skip
+
+
 @cli.command()
 @click.argument("db", type=click.Path(path_type=Path))
-@click.option("--condition", default=None, help="Only sessions of this condition.")
+@_filter_options
 @click.option("--by", "by", type=click.Choice(["condition"]), default=None,
-              help="One summary per condition.")
-@click.option("--all-attempts", is_flag=True, help="Time on task over all attempts, not only successes.")
-@click.option("--include-unfinished", is_flag=True, help="Include sessions not completed.")
+              help="One summary per condition, and the tests between them.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
-def summary(db: Path, condition: str | None, by: str | None, all_attempts: bool,
-            include_unfinished: bool, fmt: str) -> None:  # fmt: skip
+def summary(db: Path, by: str | None, fmt: str, **options: Any) -> None:
     """Print the study summary: completion, time on task, errors, SEQ, SUS, problems.
 
     \b
     Examples:
       usetest summary results/checkout.db
+      usetest summary results/checkout.db --since 2026-11-01 --participant P03
       usetest summary results/checkout.db --by condition --format json > summary.json
     """
     import json
 
-    from usetest.analysis import AnalysisError, summarise
+    from usetest.analysis import AnalysisError, compare, summarise
 
+    filters = _filters(**options)
     try:
-        conditions: list[str | None] = [condition]
-        if by == "condition":
-            from usetest.analysis import load
-
-            conditions = sorted(set(load(db)["sessions"]["condition"].dropna())) or [None]
-        results = [
-            summarise(db, condition=c, include_unfinished=include_unfinished,
-                      times="all" if all_attempts else "success")
-            for c in conditions
-        ]  # fmt: skip
+        result: Any = compare(db, by=by, **filters) if by else summarise(db, **filters)
     except AnalysisError as exc:
         _fail(str(exc))
     if fmt == "json":
-        out = [r.to_dict() for r in results]
-        click.echo(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
         import pandas as pd
 
-        frames = [r.tasks.assign(condition=c) for r, c in zip(results, conditions, strict=True)]
-        click.echo(pd.concat(frames).to_csv(index=False), nl=False)
+        if by:
+            frames = [s.tasks.assign(condition=c) for c, s in result.summaries.items()]
+            click.echo(pd.concat(frames).to_csv(index=False), nl=False)
+        else:
+            click.echo(result.tasks.to_csv(index=False), nl=False)
+    elif by:
+        for c, s in result.summaries.items():
+            _print_summary(s, c)
+        _print_comparisons(result)
     else:
-        for r, c in zip(results, conditions, strict=True):
-            _print_summary(r, c)
+        _print_summary(result, None)
+
+
+def _print_comparisons(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def num(v: Any, fmt: str) -> str:
+        return "–" if v is None or v != v else fmt.format(v)
+
+    console = Console()
+    table = Table(title="Conditions compared (a vs b)", title_justify="left")
+    for col in ("task", "a vs b", "completion a / b", "diff (95% CI)", "p", "time a/b (95% CI)",
+                "p", "note"):  # fmt: skip
+        table.add_column(col, justify="left" if col in ("task", "a vs b", "note") else "right")
+    for r in result.tasks.to_dict(orient="records"):
+        table.add_row(
+            str(r["task_id"]), f"{r['a']} vs {r['b']}",
+            f"{num(r.get('completion_a'), '{:.0%}')} / {num(r.get('completion_b'), '{:.0%}')}",
+            f"{num(r.get('completion_difference'), '{:+.0%}')} "
+            f"({num(r.get('completion_difference_low'), '{:+.0%}')} to "
+            f"{num(r.get('completion_difference_high'), '{:+.0%}')})",
+            num(r.get("completion_p"), "{:.3f}"),
+            f"{num(r.get('time_ratio'), '{:.2f}')} "
+            f"({num(r.get('time_ratio_low'), '{:.2f}')}–{num(r.get('time_ratio_high'), '{:.2f}')})",
+            num(r.get("time_p"), "{:.3f}"), r.get("note") or "",
+        )  # fmt: skip
+    console.print(table)
+    for r in result.sus.to_dict(orient="records"):
+        if r.get("note"):
+            console.print(f"SUS {r['a']} vs {r['b']}: {r['note']}", markup=False, highlight=False)
+        else:
+            console.print(
+                f"SUS {r['a']} {r['mean_a']:.1f} vs {r['b']} {r['mean_b']:.1f}: difference "
+                f"{r['difference']:+.1f} (95% CI {r['difference_low']:+.1f} to "
+                f"{r['difference_high']:+.1f}), Welch t({r['df']:.1f}) = {r['t']:.2f}, "
+                f"p = {r['p']:.3f}", markup=False, highlight=False,
+            )  # fmt: skip
 
 
 def _print_summary(s: object, condition: str | None) -> None:
