@@ -338,6 +338,38 @@ def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | No
 
 
 @cli.command()
+@click.argument("db", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=None,
+              help="The report file (default: DB-STEM-report.html or .md next to DB).")
+@click.option("--format", "fmt", type=click.Choice(["html", "md"]), default="html",
+              show_default=True, help="html: one self-contained page; md: Markdown + SVG figures.")
+@click.option("--cif", is_flag=True, help="Lay the report out after ISO/IEC 25062 (Common Industry Format).")
+@click.option("--no-charts", is_flag=True, help="Tables only (no matplotlib needed).")
+@_filter_options
+def report(db: Path, out: Path | None, fmt: str, cif: bool, no_charts: bool, **options: Any) -> None:
+    """Write the usability report: study, per-task results, charts, SUS, problems, quotes.
+
+    \b
+    Examples:
+      usetest report results/checkout.db -o checkout-report.html
+      usetest report results/checkout.db --cif -o checkout-cif.html
+      usetest report results/checkout.db --format md -o report/checkout.md
+    """
+    from usetest.analysis import AnalysisError
+    from usetest.charts import ChartsUnavailable
+    from usetest.report import ReportError, write_report
+
+    target = out or db.with_name(f"{db.stem}-report.{fmt}")
+    try:
+        written = write_report(db, target, fmt=fmt, cif=cif, charts=not no_charts,
+                               **_filters(**options))  # fmt: skip
+    except (AnalysisError, ReportError, ChartsUnavailable) as exc:
+        _fail(str(exc))
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--out", "target", type=click.Path(path_type=Path), required=True,
               help="The merged database (created if missing; merging into it again is safe).")

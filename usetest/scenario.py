@@ -136,6 +136,24 @@ class CustomQuestionnaire(BaseModel):
 BuiltIn = Literal["sus", "umux-lite", "nps"]
 
 
+class ReportInfo(BaseModel):
+    """What a formal report (ISO/IEC 25062, the Common Industry Format) says about the test
+    beyond the tasks; every field is optional and shows as "not stated" when missing."""
+
+    model_config = _STRICT
+
+    goals: str | None = None
+    """Test objectives: what the study is to find out."""
+    participants: str | None = None
+    """Who took part and how they were recruited (the user profile)."""
+    facility: str | None = None
+    """Where the sessions ran: lab, remote, the room and recording set-up."""
+    environment: str | None = None
+    """The participant's computing environment: device, browser, screen, network."""
+    procedure: str | None = None
+    """How a session ran: welcome, consent, instructions, think-aloud, debrief."""
+
+
 class Scenario(BaseModel):
     """A usability study: what the participant does and what is asked afterwards."""
 
@@ -159,6 +177,8 @@ class Scenario(BaseModel):
     """The tasks, in the order written."""
     questionnaires: list[BuiltIn | CustomQuestionnaire] = []
     """After the tasks: `sus`, `umux-lite`, `nps` and/or custom blocks, in this order."""
+    report: ReportInfo | None = None
+    """Extra text for `usetest report --cif`: goals, participants, facility, environment."""
 
     def task(self, task_id: str) -> Task:
         for task in self.tasks:
@@ -634,4 +654,11 @@ questionnaires:                     # asked after the tasks, in this order
   #   items:
   #     - {{id: secure, text: I felt my data was safe., points: 7}}
   #     - {{id: comments, type: text, text: Anything else you want to tell us?}}
+
+# report:                           # optional, for `usetest report --cif` (ISO/IEC 25062)
+#   goals: Find where first-time users get stuck before the release.
+#   participants: 8 customers who bought online in the last 3 months, recruited by panel.
+#   facility: Usability lab, room 2; screen and audio recorded.
+#   environment: Laptop, 15-inch screen, Chrome, office Wi-Fi.
+#   procedure: Consent, think-aloud practice, tasks, questionnaires, debrief.
 """

@@ -1,0 +1,648 @@
+"""The usability report: the study summary laid out for a product team, as HTML or Markdown.
+
+``build`` turns a :class:`~usetest.analysis.Summary` (and the comparison of conditions, when
+there are two or more) into a small document model (sections of paragraphs, facts, tables and
+figures); ``to_html`` and ``to_markdown`` render that model. The content is written once, so
+the two formats say the same thing.
+
+Two layouts: the default one (results first, for a product team) and ``cif=True``, which
+follows the Common Industry Format for usability test reports, ISO/IEC 25062:2006 (title page,
+executive summary, introduction, method, results, appendices). Text the scenario does not give
+(test facility, computing environment, …) comes from the scenario's optional ``report:`` block
+and is marked "not stated" when missing, so the gap is visible rather than invented.
+
+Every piece of text from a scenario, a moderator or a participant is escaped for the output
+format, and control characters (terminal escape sequences) are shown as visible symbols: the
+HTML has no script, no external reference and no network access.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from usetest import __version__
+from usetest.analysis import Comparisons, Summary
+
+# --------------------------------------------------------------------------------------------
+# The document model.
+
+
+@dataclass
+class Para:
+    text: str
+
+
+@dataclass
+class Facts:
+    """Label: value lines (a definition list)."""
+
+    items: list[tuple[str, str]]
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[list[str]]
+    numeric: set[int] = field(default_factory=set)
+    """Indexes of right-aligned (numeric) columns."""
+
+
+@dataclass
+class Figure:
+    name: str
+    svg: str
+    caption: str
+
+
+Block = Para | Facts | Table | Figure
+
+
+@dataclass
+class Section:
+    title: str
+    blocks: list[Block | Section] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    title: str
+    subtitle: str
+    sections: list[Section]
+
+
+class ReportError(Exception):
+    """The report cannot be written as asked; the message says why."""
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting numbers and text.
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+NOT_STATED = "not stated (add it under `report:` in the scenario)"
+
+
+def visible(text: object) -> str:
+    """Text with control characters (ESC, BEL, C1 …) turned into visible symbols (␛, ␇, …)."""
+
+    def picture(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        if code < 0x20:
+            return chr(0x2400 + code)  # the Unicode "control pictures" block
+        return "\u2421" if code == 0x7F else "\ufffd"
+
+    return _CONTROL.sub(picture, str(text))
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def pct(v: Any) -> str:
+    return "–" if _missing(v) else f"{100 * v:.0f}%"
+
+
+def num(v: Any, digits: int = 1) -> str:
+    return "–" if _missing(v) else f"{v:.{digits}f}"
+
+
+def interval(low: Any, high: Any, fmt: Any = num) -> str:
+    return "–" if _missing(low) or _missing(high) else f"{fmt(low)}–{fmt(high)}"
+
+
+def signed(v: Any, fmt: str = "{:+.1f}") -> str:
+    """A difference, always with its sign (−0.5, +3.0)."""
+    return "–" if _missing(v) else fmt.format(v).replace("-", "−")
+
+
+def signed_interval(low: Any, high: Any, fmt: str = "{:+.1f}") -> str:
+    """An interval of a difference: "−19.9 to −2.6" (a dash between signed numbers misleads)."""
+    return "–" if _missing(low) or _missing(high) else f"{signed(low, fmt)} to {signed(high, fmt)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Content.
+
+
+@dataclass
+class Inputs:
+    """What a report is made from."""
+
+    summary: Summary
+    comparisons: Comparisons | None
+    db_name: str
+    charts: bool = True
+
+
+def build(inputs: Inputs, *, cif: bool = False) -> Document:
+    """The report's content in the chosen layout."""
+    s = inputs.summary
+    sc = s.scenario
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    subtitle = " · ".join(x for x in [
+        sc.product if sc and sc.product else "", f"{len(s.sessions)} participants",
+        f"report generated {generated} from {inputs.db_name} by usetest {__version__}",
+    ] if x)  # fmt: skip
+    title = s.study or "Usability test"
+    if cif:
+        return Document(f"{title} — usability test report (ISO/IEC 25062)", subtitle, _cif(inputs))
+    return Document(title, subtitle, _standard(inputs))
+
+
+def _standard(inputs: Inputs) -> list[Section]:
+    s = inputs.summary
+    sections = [
+        Section("At a glance", [_key_figures(s)]),
+        Section("The study", _study_blocks(s)),
+        Section("Task results", [_results_table(s), *_task_figures(inputs)]),
+        Section("Satisfaction", _satisfaction_blocks(inputs)),
+    ]
+    if inputs.comparisons is not None:
+        sections.append(Section("Conditions compared", _comparison_blocks(inputs.comparisons)))
+    sections += [
+        Section("Problems", _problem_blocks(s)),
+        Section("Errors", _error_blocks(inputs)),
+        Section("Observations and quotes", _note_blocks(s)),
+        Section("Participants", [_participants_table(s)]),
+        Section("How the numbers were computed", _method_blocks(s)),
+    ]
+    return sections
+
+
+def _cif(inputs: Inputs) -> list[Section]:
+    """ISO/IEC 25062:2006 clause 5's report layout."""
+    s = inputs.summary
+    sc = s.scenario
+    info = sc.report if sc and sc.report else None
+
+    def stated(value: str | None) -> Para:
+        return Para(value.strip() if value else NOT_STATED)
+
+    return [
+        Section("Executive summary", [
+            Para(f"{len(s.sessions)} participants attempted {len(s.tasks)} tasks with "
+                 f"{(sc.product if sc and sc.product else 'the product')}."),
+            _key_figures(s),
+        ]),
+        Section("Introduction", [
+            Section("Full product description", [stated(sc.product if sc else None),
+                                                 *([Para(sc.description)] if sc and sc.description else [])]),
+            Section("Test objectives", [stated(info.goals if info else (sc.description if sc else None))]),
+        ]),
+        Section("Method", [
+            Section("Participants", [stated(info.participants if info else None),
+                                     _participants_table(s)]),
+            Section("Context of product use in the test", [
+                Section("Tasks", [_tasks_table(s, prompts=False)]),
+                Section("Test facility", [stated(info.facility if info else None)]),
+                Section("Participant's computing environment", [stated(info.environment if info else None)]),
+                Section("Test administrator tools", [Para(
+                    f"Sessions were moderated with usetest {__version__}, which timed each task "
+                    "and logged outcomes, errors, assists, notes and questionnaire answers as they "
+                    "happened into an append-only SQLite event log.")]),
+            ]),
+            Section("Experimental design", [
+                Facts([("Conditions", ", ".join(sc.conditions) if sc and sc.conditions else "one (none named)"),
+                       ("Task order", sc.task_order if sc else "–")]),
+                Section("Procedure", [stated(info.procedure if info else None)]),
+                Section("Participant task instructions", [_instructions_table(s)]),
+            ]),
+            Section("Usability metrics", _metric_definitions(s)),
+        ]),
+        Section("Results", [
+            Section("Data analysis", _method_blocks(s)),
+            Section("Performance results", [_results_table(s), *_task_figures(inputs),
+                                            *_error_blocks(inputs)]),
+            Section("Satisfaction results", _satisfaction_blocks(inputs)),
+            *([Section("Conditions compared", _comparison_blocks(inputs.comparisons))]
+              if inputs.comparisons is not None else []),
+        ]),
+        Section("Appendices", [
+            Section("Problems observed", _problem_blocks(s)),
+            Section("Observations and quotes", _note_blocks(s)),
+        ]),
+    ]  # fmt: skip
+
+
+def _key_figures(s: Summary) -> Facts:
+    items = [("Participants", str(len(s.sessions)))]
+    if len(s.tasks):
+        n = int(s.tasks["n"].sum())
+        k = int(s.tasks["successes"].sum())
+        items.append(("Task attempts", f"{n} ({pct(k / n) if n else '–'} successful)"))
+        hard = s.tasks.sort_values("completion", kind="stable").iloc[0]
+        if not _missing(hard["completion"]):
+            items.append(("Hardest task", f"{hard['title']} ({hard['task_id']}): "
+                                          f"{pct(hard['completion'])} completed"))  # fmt: skip
+    sus = s.sus_summary
+    if sus.get("n"):
+        items.append(("SUS", f"{num(sus['mean'])} (95% CI {interval(sus['low'], sus['high'])}), "
+                             f"grade {sus['grade']}, {sus['adjective']}, "
+                             f"{num(sus['percentile'], 0)}th percentile, n = {sus['n']}"))  # fmt: skip
+    if len(s.problems):
+        top = s.problems.iloc[0]
+        items.append(("Most frequent problem", f"{top['problem']} "
+                                               f"({top['participants']} of {top['tested']})"))  # fmt: skip
+    return Facts(items)
+
+
+def _study_blocks(s: Summary) -> list[Block | Section]:
+    sc = s.scenario
+    blocks: list[Block | Section] = []
+    if sc and sc.description:
+        blocks.append(Para(sc.description.strip()))
+    facts = [("Product", sc.product or "–")] if sc else []
+    if sc:
+        facts += [("Conditions", ", ".join(sc.conditions) or "one"),
+                  ("Task order", sc.task_order),
+                  ("Partial success counts as success", "yes" if sc.partial_counts_as_success else "no")]  # fmt: skip
+    blocks += [Facts(facts + _filter_facts(s)), _tasks_table(s)]
+    return blocks
+
+
+def _filter_facts(s: Summary) -> list[tuple[str, str]]:
+    f = s.filters
+    items = [("Sessions", "completed and unfinished" if f.get("include_unfinished") else "completed only")]
+    for key, label in (("condition", "Condition"), ("since", "Started on or after"),
+                       ("until", "Started on or before")):  # fmt: skip
+        if f.get(key):
+            items.append((label, str(f[key])))
+    if f.get("participants"):
+        items.append(("Participants", ", ".join(f["participants"])))
+    return items
+
+
+def _tasks_table(s: Summary, prompts: bool = True) -> Table:
+    sc = s.scenario
+    rows = [[t.id, t.title, *([t.prompt.strip()] if prompts else []), t.success or "–",
+             f"{t.time_limit} s" if t.time_limit else "–"]
+            for t in (sc.tasks if sc else [])]  # fmt: skip
+    columns = ["task", "title", *(["what the participant was told"] if prompts else []),
+               "success criterion", "time limit"]  # fmt: skip
+    return Table(columns, rows)
+
+
+def _instructions_table(s: Summary) -> Table:
+    sc = s.scenario
+    return Table(["task", "what the participant was told"],
+                 [[t.id, t.prompt.strip()] for t in (sc.tasks if sc else [])])  # fmt: skip
+
+
+def _results_table(s: Summary) -> Table:
+    rows = []
+    for t in s.tasks.to_dict(orient="records"):
+        median = " median" if t["time_method"] == "median" else ""
+        rows.append([
+            str(t["task_id"]), str(t["n"]), f"{t['successes']}/{t['n']}",
+            f"{pct(t['completion'])} ({interval(t['completion_low'], t['completion_high'], pct)})",
+            f"{num(t['time_s'])}{median} ({interval(t['time_low_s'], t['time_high_s'])})",
+            num(t["errors_per_attempt"], 2), pct(t["share_with_errors"]),
+            num(t["assists_per_attempt"], 2),
+            f"{num(t['seq_mean'])} ({interval(t['seq_low'], t['seq_high'])})",
+        ])  # fmt: skip
+    return Table(["task", "n", "successes", "completion (95% CI)", "time s (95% CI)",
+                  "errors / attempt", "with ≥1 error", "assists / attempt", "SEQ (95% CI)"],
+                 rows, numeric=set(range(1, 9)))  # fmt: skip
+
+
+def _groups(inputs: Inputs) -> list[tuple[str, Summary]]:
+    if inputs.comparisons is not None:
+        return list(inputs.comparisons.summaries.items())
+    return [("", inputs.summary)]
+
+
+def _task_figures(inputs: Inputs) -> list[Block | Section]:
+    if not inputs.charts or not len(inputs.summary.tasks):
+        return []
+    from usetest import charts
+
+    groups = _groups(inputs)
+    times = inputs.summary.filters.get("times", "success")
+    return [
+        Figure("completion", charts.completion_chart(groups),
+               "Completion rate per task; whiskers are adjusted-Wald 95% confidence intervals."),
+        Figure("time-on-task", charts.time_chart(groups, times),
+               "Time on task, one dot per attempt, on a log axis; the bar marks the geometric "
+               "mean (median from 25 attempts) with its 95% confidence interval."),
+    ]  # fmt: skip
+
+
+def _satisfaction_blocks(inputs: Inputs) -> list[Block | Section]:
+    s = inputs.summary
+    blocks: list[Block | Section] = []
+    sus = s.sus_summary
+    if sus.get("n"):
+        blocks.append(Facts([
+            ("SUS mean", f"{num(sus['mean'])} (95% CI {interval(sus['low'], sus['high'])}, "
+                         f"SD {num(sus['sd'])}, n = {sus['n']})"),
+            ("Grade", f"{sus['grade']} (Sauro–Lewis curved grading scale)"),
+            ("Adjective", str(sus["adjective"])), ("Acceptability", str(sus["acceptability"])),
+            ("Percentile", f"{num(sus['percentile'], 0)} (against Sauro's 2011 norms)"),
+            ("Learnability / usability", f"{num(sus['learnability'])} / {num(sus['usability'])}"),
+        ]))  # fmt: skip
+        if inputs.charts:
+            from usetest import charts
+
+            blocks.append(Figure("sus", charts.sus_chart(_groups(inputs)),
+                                 "SUS scores, one dot per participant, against the grade bands; "
+                                 "the bar marks the mean with its 95% confidence interval."))  # fmt: skip
+        blocks.append(Table(
+            ["participant", "SUS", "grade", "learnability", "usability"],
+            [[str(r["participant"]), num(r["sus"]), str(r["grade"]), num(r["learnability"]),
+              num(r["usability"])] for r in s.sus.to_dict(orient="records")],
+            numeric={1, 3, 4},
+        ))  # fmt: skip
+    umux, nps = s.umux_lite, s.nps
+    if umux.get("n"):
+        blocks.append(Facts([("UMUX-Lite", f"{num(umux['mean'])} (95% CI "
+                                           f"{interval(umux['low'], umux['high'])}, n = {umux['n']}); "
+                                           f"on the SUS scale {num(umux['sus_equivalent'])}")]))  # fmt: skip
+    if nps.get("n"):
+        blocks.append(Facts([("Net Promoter Score", f"{num(nps['nps'], 0)} ({nps['promoters']} "
+                                                    f"promoters, {nps['passives']} passives, "
+                                                    f"{nps['detractors']} detractors; n = {nps['n']})")]))  # fmt: skip
+    seq = s.tasks[s.tasks["seq_n"] > 0] if len(s.tasks) else s.tasks
+    if len(seq):
+        blocks.append(Para("SEQ (Single Ease Question, 1–7) per task is in the task results table."))
+    return blocks or [Para("No questionnaire answers in the sessions reported.")]
+
+
+def _comparison_blocks(c: Comparisons) -> list[Block | Section]:
+    def p(v: Any) -> str:
+        return "–" if _missing(v) else ("< 0.001" if v < 0.001 else f"{v:.3f}")
+
+    rows = []
+    for r in c.tasks.to_dict(orient="records"):
+        rows.append([
+            str(r["task_id"]), f"{r['a']} vs {r['b']}",
+            f"{pct(r.get('completion_a'))} vs {pct(r.get('completion_b'))}",
+            f"{signed(_x100(r.get('completion_difference')), '{:+.0f}')} points "
+            f"({signed_interval(_x100(r.get('completion_difference_low')), _x100(r.get('completion_difference_high')), '{:+.0f}')})",
+            p(r.get("completion_p")), num(r.get("time_ratio"), 2),
+            interval(r.get("time_ratio_low"), r.get("time_ratio_high"), lambda v: num(v, 2)),
+            p(r.get("time_p")), r.get("note") or "",
+        ])  # fmt: skip
+    blocks: list[Block | Section] = [
+        Table(["task", "a vs b", "completion", "difference (95% CI)", "p (N−1 χ²)",
+               "time a/b", "95% CI", "p (Welch, log)", "note"], rows, numeric={3, 4, 5, 6, 7}),
+    ]  # fmt: skip
+    for r in c.sus.to_dict(orient="records"):
+        if r.get("note"):
+            blocks.append(Para(f"SUS, {r['a']} vs {r['b']}: {r['note']}."))
+        else:
+            blocks.append(Para(
+                f"SUS, {r['a']} vs {r['b']}: {num(r['mean_a'])} vs {num(r['mean_b'])}, difference "
+                f"{signed(r['difference'])} (95% CI {signed_interval(r['difference_low'], r['difference_high'])}), "
+                f"Welch t({num(r['df'])}) = {num(r['t'], 2)}, p = {p(r['p'])}."))  # fmt: skip
+    blocks.append(Para(
+        "Completion rates are compared with the N−1 two-proportion test, times with Welch's t on "
+        "log times (the ratio is of geometric means), SUS with Welch's t (Sauro & Lewis 2016, "
+        "ch. 5). With small groups a large p-value means the data cannot tell the conditions "
+        "apart, not that they are the same."))  # fmt: skip
+    return blocks
+
+
+def _x100(v: Any) -> Any:
+    return None if _missing(v) else 100 * v
+
+
+def _problem_blocks(s: Summary) -> list[Block | Section]:
+    if not len(s.problems):
+        return [Para("No problems were logged in the sessions reported.")]
+    rows = [[str(r["problem"]), str(r["tasks"]) or "–", f"{r['participants']} of {r['tested']}",
+             pct(r["frequency"]), "–" if _missing(r["worst_severity"]) else f"{r['worst_severity']:.0f}"]
+            for r in s.problems.to_dict(orient="records")]  # fmt: skip
+    return [Table(["problem", "tasks", "participants", "frequency", "worst severity (0–4)"],
+                  rows, numeric={2, 3, 4})]  # fmt: skip
+
+
+def _error_blocks(inputs: Inputs) -> list[Block | Section]:
+    s = inputs.summary
+    if not len(s.errors_by_type):
+        return [Para("No errors were logged in the sessions reported.")]
+    blocks: list[Block | Section] = []
+    if inputs.charts:
+        from usetest import charts
+
+        blocks.append(Figure("errors", charts.errors_chart(_groups(inputs)),
+                             "Errors logged per task, by error type."))  # fmt: skip
+    blocks.append(Table(["task", "error type", "count"],
+                        [[str(r["task_id"]), str(r["type_name"]), str(r["count"])]
+                         for r in s.errors_by_type.to_dict(orient="records")], numeric={2}))  # fmt: skip
+    return blocks
+
+
+def _note_blocks(s: Summary) -> list[Block | Section]:
+    if not len(s.notes):
+        return [Para("No observations or quotes were noted.")]
+    rows = [[str(r["participant"]), str(r["task_id"] or "–"), str(r["kind"]), str(r["text"])]
+            for r in s.notes.sort_values(["kind", "task_id"], kind="stable").to_dict(orient="records")]  # fmt: skip
+    return [Table(["participant", "task", "kind", "text"], rows)]
+
+
+def _participants_table(s: Summary) -> Table:
+    rows = [[str(r["participant"]), str(r["condition"] or "–"), str(r["moderator"] or "–"),
+             str(r["started_at"])[:16].replace("T", " "), str(r["status"])]
+            for r in s.sessions.to_dict(orient="records")]  # fmt: skip
+    return Table(["participant", "condition", "moderator", "started (UTC)", "status"], rows)
+
+
+def _metric_definitions(s: Summary) -> list[Block | Section]:
+    partial = bool(s.scenario and s.scenario.partial_counts_as_success)
+    return [Facts([
+        ("Effectiveness", "completion rate: tasks ended as success"
+                          f"{' or partial' if partial else ''} / tasks attempted (skipped tasks "
+                          "are not attempts); errors and assists per attempt"),
+        ("Efficiency", "time on task in seconds, from start to end with pauses taken out"),
+        ("Satisfaction", "SEQ after each task; SUS, UMUX-Lite and NPS after the session, as the "
+                         "scenario asks"),
+    ])]  # fmt: skip
+
+
+def _method_blocks(s: Summary) -> list[Block | Section]:
+    times = "successful attempts" if s.filters.get("times", "success") == "success" else "all attempts"
+    return [Para(
+        "Completion rates carry adjusted-Wald 95% intervals (Sauro & Lewis 2005). Time on task "
+        f"is over {times}: the geometric mean with a t interval on log times below 25 attempts, "
+        "the median with its binomial interval from 25. SEQ and SUS means carry t intervals; "
+        "SUS grades follow the Sauro–Lewis curved grading scale (2016, Table 8.5), percentiles "
+        "Sauro (2011), adjectives Bangor, Kortum & Miller (2009). Every figure can be traced to "
+        "the events in the study database (docs/analysis.md)."
+    )]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering.
+
+CSS = """
+:root { color-scheme: light; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a;
+       max-width: 1100px; margin: 2rem auto; padding: 0 1.5rem; }
+h1 { font-size: 1.7rem; margin-bottom: .2rem; }
+.subtitle { color: #555; margin-top: 0; }
+h2 { border-bottom: 2px solid #0072B2; padding-bottom: .2rem; margin-top: 2.2rem; }
+h3 { margin-top: 1.4rem; } h4 { margin-top: 1rem; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .86rem; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: .3rem .5rem; text-align: left;
+         vertical-align: top; }
+th { background: #f3f6f9; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1.2rem; }
+dt { font-weight: 600; } dd { margin: 0; }
+figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: .85rem; }
+p, td { white-space: pre-wrap; overflow-wrap: break-word; }
+td:first-child { white-space: nowrap; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 11pt; }
+  h2 { break-before: auto; break-after: avoid; }
+  table, figure, dl { break-inside: avoid; }
+  @page { margin: 18mm 15mm; }
+}
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(visible(text), quote=True)
+
+
+def to_html(doc: Document) -> str:
+    """One self-contained HTML page: inline CSS and SVG, no script, no external reference."""
+    out = [
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        # No script may run and nothing may load from elsewhere, whatever the text holds.
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src data:\">",
+        f"<title>{_e(doc.title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
+        f"<h1>{_e(doc.title)}</h1>", f'<p class="subtitle">{_e(doc.subtitle)}</p>',
+    ]  # fmt: skip
+    for section in doc.sections:
+        _html_section(section, 2, out)
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def _html_section(section: Section, level: int, out: list[str]) -> None:
+    out.append(f"<section><h{level}>{_e(section.title)}</h{level}>")
+    for block in section.blocks:
+        if isinstance(block, Section):
+            _html_section(block, min(level + 1, 6), out)
+        elif isinstance(block, Para):
+            out.append(f"<p>{_e(block.text)}</p>")
+        elif isinstance(block, Facts):
+            out.append("<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in block.items)
+                       + "</dl>")  # fmt: skip
+        elif isinstance(block, Table):
+            def cell(tag: str, i: int, text: str, numeric: set[int] = block.numeric) -> str:
+                cls = ' class="num"' if i in numeric else ""
+                return f"<{tag}{cls}>{_e(text)}</{tag}>"
+
+            head = "".join(cell("th", i, c) for i, c in enumerate(block.columns))
+            body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>"
+                           for row in block.rows)  # fmt: skip
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif isinstance(block, Figure):
+            # matplotlib wrote the SVG and escaped its text; it has no script and no link.
+            out.append(f'<figure id="fig-{_e(block.name)}">{block.svg}'
+                       f"<figcaption>{_e(block.caption)}</figcaption></figure>")  # fmt: skip
+    out.append("</section>")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def _md(text: object) -> str:
+    """Markdown-safe text: HTML entities for < > &, backslashes before Markdown syntax."""
+    escaped = html.escape(visible(text), quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", escaped)
+
+
+def to_markdown(doc: Document, figure_dir: str | None = None) -> tuple[str, dict[str, str]]:
+    """Markdown text, and the figures as ``{file name: svg}`` to write into ``figure_dir``.
+
+    Figures are linked as ``figure_dir/NAME.svg``; without ``figure_dir`` they are left out.
+    """
+    out = [f"# {_md(doc.title)}", "", f"*{_md(doc.subtitle)}*", ""]
+    files: dict[str, str] = {}
+    for section in doc.sections:
+        _md_section(section, 2, out, files, figure_dir)
+    return "\n".join(out).rstrip() + "\n", files
+
+
+def _md_section(section: Section, level: int, out: list[str], files: dict[str, str],
+                figure_dir: str | None) -> None:  # fmt: skip
+    out += [f"{'#' * level} {_md(section.title)}", ""]
+    for block in section.blocks:
+        if isinstance(block, Section):
+            _md_section(block, min(level + 1, 6), out, files, figure_dir)
+        elif isinstance(block, Para):
+            out += [_md(block.text).replace("\n", "  \n"), ""]
+        elif isinstance(block, Facts):
+            out += [f"- **{_md(k)}**: {_md(v)}" for k, v in block.items] + [""]
+        elif isinstance(block, Table):
+            def row(cells: list[str]) -> str:
+                return "| " + " | ".join(_md(c).replace("\n", "<br>") for c in cells) + " |"
+
+            rule = ["---:" if i in block.numeric else "---" for i in range(len(block.columns))]
+            out += [row(block.columns), "| " + " | ".join(rule) + " |"]
+            out += [row(r) for r in block.rows] + [""]
+        elif isinstance(block, Figure) and figure_dir is not None:
+            name = f"{block.name}.svg"
+            files[name] = block.svg
+            out += [f"![{_md(block.caption)}]({figure_dir}/{name})", ""]
+
+
+# --------------------------------------------------------------------------------------------
+# The one entry point the CLI uses.
+
+
+def write_report(db_path: str | Path, out: str | Path, *, fmt: str = "html", cif: bool = False,
+                 charts: bool = True, **filters: Any) -> list[Path]:  # fmt: skip
+    """Summarise ``db_path`` (with the analysis filters) and write the report; returns the files.
+
+    With two or more conditions among the sessions (and no single condition chosen), the
+    report compares them. Files are created 0600: the report holds participant data.
+    """
+    from usetest.analysis import AnalysisError, compare, summarise
+
+    if fmt not in ("html", "md"):
+        raise ReportError(f"unknown report format {fmt!r}: use html or md")
+    summary = summarise(db_path, **filters)
+    comparisons = None
+    if filters.get("condition") is None:
+        try:
+            comparisons = compare(db_path, **filters)
+        except AnalysisError:
+            comparisons = None  # fewer than two conditions: nothing to compare
+    doc = build(Inputs(summary, comparisons, Path(db_path).name, charts), cif=cif)
+    target = Path(out)
+    written: list[Path] = []
+    if fmt == "html":
+        written.append(_write(target, to_html(doc)))
+    else:
+        folder = f"{target.stem}-figures"
+        text, figures = to_markdown(doc, folder if charts else None)
+        written.append(_write(target, text))
+        for name, svg in figures.items():
+            written.append(_write(target.parent / folder / name, svg))
+    return written
+
+
+def _write(path: Path, text: str) -> Path:
+    import os
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror} — choose another path with -o") from exc
+    return path
