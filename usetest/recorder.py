@@ -99,6 +99,16 @@ def resume(
         raise StoreError(f"the stored scenario no longer validates: {exc}") from exc
     events = store.load_events(db, session_id)
     sink = store.SessionStore(db, session_id, _time_limits(loaded))
+    if not events:
+        # The process died between creating the session row and logging its start: nothing
+        # was recorded, so begin the log now rather than open it with a resume.
+        session = Session.begin(
+            loaded.scenario, record.order, clock, sink,
+            participant=record.participant, moderator=record.moderator,
+            condition=record.condition, scenario_sha256=loaded.sha256, session_uid=record.uid,
+        )  # fmt: skip
+        info = ResumeInfo((), None, current_sha256 is not None and current_sha256 != loaded.sha256)
+        return Recording(session, store.get_session(db, session_id), loaded), info
     try:
         session = Session.restore(loaded.scenario, record.order, events, clock, sink)
     except SessionError as exc:

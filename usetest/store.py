@@ -38,6 +38,7 @@ from usetest.session import (
     ANSWER_RECORDED,
     ERROR_LOGGED,
     NOTE_LOGGED,
+    SESSION_RESUMED,
     SESSION_STARTED,
     UNDO,
     Event,
@@ -473,7 +474,9 @@ class SessionStore:
             (sid, event.seq, event.run, event.kind, event.task_id,
              json.dumps(event.payload, ensure_ascii=False), event.mono_ms, event.at),
         )  # fmt: skip
-        if event.kind in (UNDO, SESSION_STARTED):
+        if event.kind in (UNDO, SESSION_STARTED, SESSION_RESUMED):
+            # A resume closes the intervals a crash left open (their time grows): rewrite
+            # every attempt, not only the event's task, so the projection matches the log.
             self._rewrite_projections(conn, state)
         else:
             if event.task_id is not None and event.task_id in state.tasks:
