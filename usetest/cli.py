@@ -370,6 +370,28 @@ def report(db: Path, out: Path | None, fmt: str, cif: bool, no_charts: bool, **o
 
 
 @cli.command()
+@click.argument("db", type=click.Path(path_type=Path))
+@_filter_options
+def results(db: Path, **options: Any) -> None:
+    """Open the results view: summary tables and terminal charts (r reloads, q quits).
+
+    \b
+    Examples:
+      usetest results results/checkout.db
+      usetest results results/checkout.db --condition redesign
+    """
+    from usetest.analysis import AnalysisError, connect
+
+    try:
+        connect(db).close()  # a wrong path is a message here, not a broken screen
+    except AnalysisError as exc:
+        _fail(str(exc))
+    from usetest.tui.screens.results import ResultsApp
+
+    ResultsApp(db, **_filters(**options)).run()
+
+
+@cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--out", "target", type=click.Path(path_type=Path), required=True,
               help="The merged database (created if missing; merging into it again is safe).")

@@ -79,6 +79,7 @@ class UsetestApp(App[None]):
         super().__init__()
         self.loaded = loaded
         self.db = db
+        self.db_path: Path | None = None  # set by make_app; the results view reads it
         db.execute(f"PRAGMA busy_timeout = {self.WRITE_WAIT_MS}")
         self.clock = clock
         self.participant = participant
@@ -305,7 +306,9 @@ def make_app(
 ) -> UsetestApp:
     """The app, wired to its database; the CLI and the tests both build it here."""
     db = store.open_db(db_path)
-    return UsetestApp(
+    app = UsetestApp(
         loaded, db, clock or SystemClock(), participant=participant, moderator=moderator,
         condition=condition, resume=resume,
     )  # fmt: skip
+    app.db_path = Path(db_path) if db_path is not None else None
+    return app

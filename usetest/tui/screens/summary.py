@@ -22,6 +22,7 @@ SUS_ITEMS = tuple(f"sus{i}" for i in range(1, 11))
 class SummaryScreen(Screen[None]):
     BINDINGS = [
         Binding("n", "next_participant", "Next participant", id="summary-next"),
+        Binding("r", "results", "Study results", id="summary-results"),
         Binding("q", "quit_app", "Quit", id="summary-quit"),
     ]
 
@@ -46,7 +47,7 @@ class SummaryScreen(Screen[None]):
             )  # fmt: skip
         yield table
         yield Static("", id="summary-sus")
-        yield Static("n next participant   ·   q quit", classes="keys")
+        yield Static("n next participant   ·   r study results   ·   q quit", classes="keys")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -88,6 +89,14 @@ class SummaryScreen(Screen[None]):
 
     def on_summary_screen_sus_scored(self, message: SusScored) -> None:
         self.query_one("#summary-sus", Static).update(literal(message.line))
+
+    def action_results(self) -> None:
+        from usetest.tui.screens.results import ResultsScreen
+
+        if self.ut.db_path is None:
+            self.ut.notify("This session is not in a database file: no study results to show.")
+            return
+        self.app.push_screen(ResultsScreen(self.ut.db_path))
 
     def action_next_participant(self) -> None:
         self.ut.next_participant()

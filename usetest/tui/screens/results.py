@@ -1,0 +1,268 @@
+"""The results view: the study summary as tables and terminal charts, inside the app.
+
+Opened by ``usetest results DB`` or with ``r`` from the session summary. The numbers come from
+:func:`usetest.analysis.summarise` (and ``compare`` with two or more conditions), computed in a
+worker thread so the screen appears at once; ``r`` recomputes them, e.g. while other sessions
+are being logged into the same database (reads never block the writer).
+
+Charts use textual-plotext (the ``charts`` extra); without it the view shows the tables and
+says how to add the charts.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
+from usetest.tui.text import literal
+
+TABS = ("tasks", "charts", "satisfaction", "problems", "conditions")
+
+
+def _cell(text: str) -> Text:
+    """A DataTable cell shown as typed (a str cell would be read as markup)."""
+    return Text(literal(text).plain)
+
+
+def _pct(v: Any) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.0f}%"
+
+
+def _num(v: Any, digits: int = 1) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+
+class ResultsScreen(Screen[None]):
+    """Summary tables and charts of one study database."""
+
+    DEFAULT_CSS = """
+    #results-title { text-style: bold; padding: 0 1; }
+    #results-status { color: $text-muted; padding: 0 1; }
+    .results-chart { height: 16; min-width: 60; }
+    #results-satisfaction { padding: 1 2; }
+    """
+
+    BINDINGS = [
+        Binding("r", "reload", "Reload", id="results-reload"),
+        Binding("escape", "close", "Back", id="results-back"),
+        Binding("q", "close", "Close", show=False, id="results-quit"),
+        *[Binding(str(i), f"tab('{name}')", name, show=False) for i, name in enumerate(TABS, 1)],
+    ]
+
+    def __init__(self, db_path: str | Path, **filters: Any) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.filters = filters
+
+    def compose(self) -> ComposeResult:
+        yield Static(literal(f"Results — {self.db_path.name}"), id="results-title")
+        yield Static("computing …", id="results-status")
+        with TabbedContent(id="results-tabs", initial="tasks"):
+            with TabPane("1 Tasks", id="tasks"):
+                yield DataTable(id="results-tasks", cursor_type="row", zebra_stripes=True)
+            with TabPane("2 Charts", id="charts"), VerticalScroll(id="results-charts"):
+                yield from self._chart_widgets()
+            with TabPane("3 Satisfaction", id="satisfaction"):
+                yield Static("", id="results-satisfaction")
+            with TabPane("4 Problems", id="problems"):
+                yield DataTable(id="results-problems", cursor_type="row", zebra_stripes=True)
+            with TabPane("5 Conditions", id="conditions"):
+                yield DataTable(id="results-conditions", cursor_type="row", zebra_stripes=True)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def _chart_widgets(self) -> ComposeResult:
+        try:
+            from textual_plotext import PlotextPlot
+        except ImportError:
+            yield Static("Charts need textual-plotext: pip install -e '.[charts]'", id="no-charts")
+            return
+        for name in ("completion", "time", "sus"):
+            yield PlotextPlot(id=f"chart-{name}", classes="results-chart")
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_tab(self, name: str) -> None:
+        self.query_one(TabbedContent).active = name
+
+    def action_close(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+    def action_reload(self) -> None:
+        self.query_one("#results-status", Static).update("computing …")
+        self.compute()
+
+    @work(thread=True, exclusive=True, group="results")
+    def compute(self) -> None:
+        from usetest.analysis import AnalysisError, compare, summarise
+
+        try:
+            summary = summarise(self.db_path, **self.filters)
+            comparisons = None
+            if self.filters.get("condition") is None:
+                try:
+                    comparisons = compare(self.db_path, **self.filters)
+                except AnalysisError:
+                    comparisons = None  # fewer than two conditions
+        except AnalysisError as exc:
+            self.app.call_from_thread(self._show_error, str(exc))
+            return
+        self.app.call_from_thread(self._show, summary, comparisons)
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#results-status", Static).update(literal(f"Cannot summarise: {message}"))
+
+    def _show(self, s: Any, comparisons: Any) -> None:
+        sus = s.sus_summary
+        n = len(s.sessions)
+        status = f"{s.study} · {n} participant{'' if n == 1 else 's'} (completed sessions)"
+        if sus.get("n"):
+            status += f" · SUS {sus['mean']:.1f} ({sus['grade']}, {sus['adjective']})"
+        self.query_one("#results-status", Static).update(literal(status))
+        self._fill_tasks(s)
+        self._fill_satisfaction(s)
+        self._fill_problems(s)
+        self._fill_conditions(comparisons)
+        self._draw_charts(s, comparisons)
+
+    def _fill_tasks(self, s: Any) -> None:
+        table: DataTable[str] = self.query_one("#results-tasks", DataTable)
+        table.clear(columns=True)
+        table.add_columns("task", "n", "completion (95% CI)", "time s (95% CI)", "errors/att",
+                          "assists/att", "SEQ (95% CI)")  # fmt: skip
+        for t in s.tasks.to_dict(orient="records"):
+            table.add_row(
+                _cell(str(t["task_id"])), str(t["n"]),
+                f"{_pct(t['completion'])} ({_pct(t['completion_low'])}–{_pct(t['completion_high'])})",
+                f"{_num(t['time_s'])} ({_num(t['time_low_s'])}–{_num(t['time_high_s'])})",
+                _num(t["errors_per_attempt"], 2), _num(t["assists_per_attempt"], 2),
+                f"{_num(t['seq_mean'])} ({_num(t['seq_low'])}–{_num(t['seq_high'])})",
+            )  # fmt: skip
+
+    def _fill_satisfaction(self, s: Any) -> None:
+        lines = []
+        sus = s.sus_summary
+        if sus.get("n"):
+            lines.append(f"SUS {sus['mean']:.1f} (95% CI {_num(sus['low'])}–{_num(sus['high'])}), "
+                         f"n = {sus['n']}: grade {sus['grade']}, {sus['adjective']}, "
+                         f"{sus['acceptability']}, {sus['percentile']:.0f}th percentile")  # fmt: skip
+            lines += [f"  {r['participant']}: {r['sus']:.1f} ({r['grade']})"
+                      for r in s.sus.to_dict(orient="records")]  # fmt: skip
+        if s.umux_lite.get("n"):
+            u = s.umux_lite
+            lines.append(f"UMUX-Lite {u['mean']:.1f} (95% CI {_num(u['low'])}–{_num(u['high'])}), "
+                         f"n = {u['n']}; on the SUS scale {u['sus_equivalent']:.1f}")  # fmt: skip
+        if s.nps.get("n"):
+            n = s.nps
+            lines.append(f"NPS {n['nps']:.0f}: {n['promoters']} promoters, {n['passives']} "
+                         f"passives, {n['detractors']} detractors (n = {n['n']})")  # fmt: skip
+        text = "\n".join(lines) or "No questionnaire answers yet."
+        self.query_one("#results-satisfaction", Static).update(literal(text))
+
+    def _fill_problems(self, s: Any) -> None:
+        table: DataTable[str] = self.query_one("#results-problems", DataTable)
+        table.clear(columns=True)
+        table.add_columns("problem", "participants", "worst severity", "tasks")
+        for p in s.problems.to_dict(orient="records"):
+            severity = p["worst_severity"]
+            table.add_row(_cell(str(p["problem"])), f"{p['participants']}/{p['tested']}",
+                          "–" if severity is None or severity != severity else f"{severity:.0f}",
+                          _cell(str(p["tasks"])))  # fmt: skip
+
+    def _fill_conditions(self, c: Any) -> None:
+        table: DataTable[str] = self.query_one("#results-conditions", DataTable)
+        table.clear(columns=True)
+        if c is None:
+            table.add_columns("Only one condition in these sessions: nothing to compare.")
+            return
+        table.add_columns("task", "a vs b", "completion", "p", "time a/b", "p")
+        for r in c.tasks.to_dict(orient="records"):
+            table.add_row(
+                _cell(str(r["task_id"])), _cell(f"{r['a']} vs {r['b']}"),
+                f"{_pct(r.get('completion_a'))} vs {_pct(r.get('completion_b'))}",
+                _num(r.get("completion_p"), 3), _num(r.get("time_ratio"), 2),
+                _num(r.get("time_p"), 3),
+            )  # fmt: skip
+        for r in c.sus.to_dict(orient="records"):
+            if not r.get("note"):
+                table.add_row("SUS", _cell(f"{r['a']} vs {r['b']}"),
+                              f"{r['mean_a']:.1f} vs {r['mean_b']:.1f}", _num(r["p"], 3), "", "")  # fmt: skip
+
+    def _draw_charts(self, s: Any, comparisons: Any) -> None:
+        try:
+            from textual_plotext import PlotextPlot
+        except ImportError:
+            return
+        groups = list(comparisons.summaries.items()) if comparisons else [("all", s)]
+        # plotext draws horizontal bars bottom-up: reversed, the first task is on top
+        ids = list(reversed(list(s.tasks["task_id"]))) if len(s.tasks) else []
+
+        completion = self.query_one("#chart-completion", PlotextPlot)
+        plt = completion.plt
+        plt.clear_data()
+        values = [[100 * _rate(g, t) for t in ids] for _, g in groups]
+        if len(groups) > 1:
+            plt.multiple_bar(ids, values, labels=[name for name, _ in groups], orientation="h")
+        else:
+            plt.bar(ids, values[0], orientation="h")
+        plt.xlim(0, 100)
+        plt.title("Completion rate per task, %")
+        completion.refresh()
+
+        times = self.query_one("#chart-time", PlotextPlot)
+        plt = times.plt
+        plt.clear_data()
+        centres = [[_finite(g.tasks.set_index("task_id").loc[t, "time_s"]) if t in set(g.tasks["task_id"]) else 0
+                    for t in ids] for _, g in groups]  # fmt: skip
+        if len(groups) > 1:
+            plt.multiple_bar(ids, centres, labels=[name for name, _ in groups], orientation="h")
+        else:
+            plt.bar(ids, centres[0], orientation="h")
+        plt.title("Time on task, s (geometric mean, or median from 25 attempts)")
+        times.refresh()
+
+        sus_plot = self.query_one("#chart-sus", PlotextPlot)
+        plt = sus_plot.plt
+        plt.clear_data()
+        for name, g in groups:
+            if len(g.sus):
+                plt.hist(list(g.sus["sus"]), bins=10, label=name)
+        plt.xlim(0, 100)
+        plt.title("SUS scores (participants); 68 is the average of Sauro's norms")
+        plt.vline(68)
+        sus_plot.refresh()
+
+
+def _rate(s: Any, task_id: str) -> float:
+    rows = s.tasks[s.tasks["task_id"] == task_id]
+    return _finite(rows["completion"].iloc[0]) if len(rows) else 0.0
+
+
+def _finite(v: Any) -> float:
+    return 0.0 if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+class ResultsApp(App[None]):
+    """``usetest results DB``: the results view on its own."""
+
+    TITLE = "usetest results"
+
+    def __init__(self, db_path: str | Path, **filters: Any) -> None:
+        super().__init__()
+        self.db_path = db_path
+        self.filters = filters
+
+    def on_mount(self) -> None:
+        self.push_screen(ResultsScreen(self.db_path, **self.filters))
