@@ -283,3 +283,31 @@ def test_log_time_test_is_welch_on_log_times():
     gm1 = stats.geometric_mean_ci(t1)[0]
     gm2 = stats.geometric_mean_ci(t2)[0]
     assert math.exp(result.difference) == pytest.approx(gm1 / gm2)
+
+
+def test_sus_scores_for_many_participants_at_once():
+    import numpy as np
+
+    # silleknarf/SUS README: 4152514231 -> 85; Brooke's extremes 0 and 100
+    rows = np.array([[4, 1, 5, 2, 5, 1, 4, 2, 3, 1], [1, 5] * 5, [5, 1] * 5])
+    scores, learn, usab = stats.sus_scores(rows)
+    assert scores.tolist() == [85.0, 0.0, 100.0]
+    for row, score, le, us in zip(rows.tolist(), scores, learn, usab, strict=True):
+        assert score == stats.sus_score(row)
+        assert (le, us) == stats.sus_subscales(row)
+    with pytest.raises(ValueError, match="1–5"):
+        stats.sus_scores(np.array([[6] * 10]))
+    with pytest.raises(ValueError, match="rows of 10"):
+        stats.sus_scores(np.array([[3] * 9]))
+
+
+def test_array_inputs_are_checked_too():
+    import numpy as np
+
+    assert stats.mean_ci(np.array([1.0, 2.0, 3.0]))[0] == 2.0
+    with pytest.raises(ValueError, match="numbers"):
+        stats.mean_ci(np.array([1.0, float("nan")]))
+    with pytest.raises(ValueError, match="positive"):
+        stats.geometric_mean_ci(np.array([3.0, -1.0]))
+    with pytest.raises(ValueError, match="1–7"):
+        stats.seq_summary(np.array([3, 8]))

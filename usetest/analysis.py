@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from usetest import stats
@@ -267,7 +268,7 @@ def _task_row(
                               "completion_high"), math.nan)  # fmt: skip
     secs = _timed(a, times)
     row["time_n"] = len(secs)
-    if secs:
+    if len(secs):
         if len(secs) < 25:
             centre, tlow, thigh = stats.geometric_mean_ci(secs, confidence)
             method = "geometric mean"
@@ -275,8 +276,8 @@ def _task_row(
             centre, tlow, thigh = stats.median_ci(secs, confidence)
             method = "median"
         row |= {"time_s": centre, "time_low_s": tlow, "time_high_s": thigh,
-                "time_method": method, "time_mean_s": sum(secs) / len(secs),
-                "time_min_s": min(secs), "time_max_s": max(secs)}  # fmt: skip
+                "time_method": method, "time_mean_s": float(secs.mean()),
+                "time_min_s": float(secs.min()), "time_max_s": float(secs.max())}  # fmt: skip
     else:
         row |= {"time_s": math.nan, "time_low_s": math.nan, "time_high_s": math.nan,
                 "time_method": None, "time_mean_s": math.nan, "time_min_s": math.nan,
@@ -284,16 +285,16 @@ def _task_row(
     row["errors_per_attempt"] = float(a["errors"].mean()) if n else math.nan
     row["share_with_errors"] = float((a["errors"] > 0).mean()) if n else math.nan
     row["assists_per_attempt"] = float(a["assists"].mean()) if n else math.nan
-    seq = [int(v) for v in a["seq"].dropna()]
-    m, lo, hi = stats.seq_summary(seq, confidence) if seq else (math.nan,) * 3
+    seq = a["seq"].dropna().to_numpy(dtype=int)
+    m, lo, hi = stats.seq_summary(seq, confidence) if len(seq) else (math.nan,) * 3
     row |= {"seq_n": len(seq), "seq_mean": m, "seq_low": lo, "seq_high": hi}
     return row
 
 
-def _timed(a: pd.DataFrame, times: str) -> list[float]:
+def _timed(a: pd.DataFrame, times: str) -> np.ndarray:
     """The task times (s) the summary uses: successful attempts, or all with ``times='all'``."""
-    timed = a[a["success"]] if times == "success" else a
-    return [float(s) for s in timed["time_s"] if s > 0]
+    secs = (a.loc[a["success"], "time_s"] if times == "success" else a["time_s"]).to_numpy(float)
+    return secs[secs > 0]
 
 
 SUS_ITEMS = [f"sus{i}" for i in range(1, 11)]
@@ -317,17 +318,16 @@ def _sus(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """SUS per participant who answered all ten items, and for the study."""
     wide = _wide(answers, "sus", SUS_ITEMS)
-    rows = []
-    # stats.sus_score per participant (the answers were range-checked when recorded)
-    for sid, responses in zip(wide.index, wide.to_numpy().tolist(), strict=True):
-        score = stats.sus_score(responses)
-        learn, usab = stats.sus_subscales(responses)
-        rows.append({"participant": code[sid], "sus": score, "learnability": learn,
-                     "usability": usab, "grade": stats.sus_grade(score)})  # fmt: skip
-    sus = pd.DataFrame(rows, columns=["participant", "sus", "learnability", "usability", "grade"])
+    # the answers were range-checked when recorded; stats.sus_scores checks them again
+    scores, learn, usab = stats.sus_scores(wide.to_numpy(dtype=int).reshape(-1, 10))
+    sus = pd.DataFrame({
+        "participant": wide.index.map(code).to_numpy(dtype=object), "sus": scores,
+        "learnability": learn, "usability": usab,
+        "grade": [stats.sus_grade(float(x)) for x in scores],
+    }, columns=["participant", "sus", "learnability", "usability", "grade"])  # fmt: skip
     summary: dict[str, Any] = {"n": len(sus)}
     if len(sus):
-        mean, low, high = stats.mean_ci(list(sus["sus"]), confidence)
+        mean, low, high = stats.mean_ci(sus["sus"].to_numpy(dtype=float), confidence)
         summary |= {
             "mean": mean, "low": low, "high": high,
             "sd": float(sus["sus"].std(ddof=1)) if len(sus) > 1 else math.nan,
