@@ -239,3 +239,25 @@ def test_nps_and_filters_by_participant_and_day(two_groups_db):
     cli_out = CliRunner().invoke(cli, ["summary", str(two_groups_db), "--participant", "P01",
                                        "--format", "json"])  # fmt: skip
     assert json.loads(cli_out.output)["participants"] == 1
+
+
+def test_export_carries_questionnaires_and_the_comparison(two_groups_db, tmp_path):
+    files = export(two_groups_db, tmp_path / "out", "csv")
+    names = {p.name for p in files}
+    assert {"summary_questionnaires.csv", "summary_conditions_tasks.csv",
+            "summary_conditions_sus.csv"} <= names  # fmt: skip
+    q = pd.read_csv(tmp_path / "out" / "summary_questionnaires.csv").set_index("questionnaire")
+    assert q.loc["nps", "nps"] == pytest.approx(30.0)
+    c = pd.read_csv(tmp_path / "out" / "summary_conditions_tasks.csv")
+    assert (c["a"].iloc[0], c["b"].iloc[0], c["n_a"].iloc[0]) == ("a", "b", 12)
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_export_into_an_unwritable_place_is_a_message(study_db, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = CliRunner().invoke(cli, ["export", str(study_db), "--format", "csv",
+                                      "--out", str(blocker / "sub")])  # fmt: skip
+    assert result.exit_code == 1 and "cannot" in result.stderr
+    assert "Traceback" not in result.output + result.stderr

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from usetest import __version__
-from usetest.analysis import load, summarise
+from usetest.analysis import AnalysisError, compare, load, summarise
 
 FORMATS = ("csv", "json", "xlsx", "parquet")
 FREE_TEXT = {"notes": ["text"], "errors": ["note"], "answers": ["value_text"], "events": ["payload"]}
@@ -62,6 +62,18 @@ def export(
     tables["summary_tasks"] = summary.tasks
     tables["summary_sus"] = summary.sus
     tables["summary_problems"] = summary.problems
+    tables["summary_questionnaires"] = pd.DataFrame([
+        {"questionnaire": "sus", **summary.sus_summary},
+        {"questionnaire": "umux-lite", **summary.umux_lite},
+        {"questionnaire": "nps", **summary.nps},
+    ])  # fmt: skip
+    try:
+        comparisons = compare(db_path)
+    except AnalysisError:
+        comparisons = None  # fewer than two conditions: nothing to compare
+    if comparisons is not None:
+        tables["summary_conditions_tasks"] = comparisons.tasks
+        tables["summary_conditions_sus"] = comparisons.sus
     dropped: dict[str, list[str]] = {}
     if pseudonymise:
         salt = salt or secrets.token_hex(16)
@@ -77,6 +89,26 @@ def export(
             dropped[table] = columns
         tables["summary_problems"] = tables["summary_problems"].drop(columns=["problem"])
         dropped["summary_problems"] = ["problem"]
+    old_umask = os.umask(0o077)  # created private, not chmod-ed after a world-readable moment
+    try:
+        written = _write_tables(tables, out, fmt, progress)
+        meta_path = out / "metadata.json"
+        meta_path.write_text(json.dumps(_metadata(db_path, fmt, tables, pseudonymise, dropped),
+                                        indent=2), encoding="utf-8")  # fmt: skip
+        written.append(meta_path)
+    except OSError as exc:
+        raise ExportError(f"cannot write the export into {out}: {exc.strerror or exc} — free "
+                          "some space or choose another --out; the database is unchanged") from exc  # fmt: skip
+    finally:
+        os.umask(old_umask)
+    for path in written:
+        _private(path)  # also when the file existed before (its mode is kept on rewrite)
+    return written
+
+
+def _write_tables(
+    tables: dict[str, pd.DataFrame], out: Path, fmt: str, progress: object | None
+) -> list[Path]:
     written: list[Path] = []
     if fmt == "xlsx":
         path = out / "usetest-export.xlsx"
@@ -96,7 +128,12 @@ def export(
                 df.to_parquet(path, index=False)
             written.append(path)
             _tick(progress)
-    meta = {
+    return written
+
+
+def _metadata(db_path: str | Path, fmt: str, tables: dict[str, pd.DataFrame], pseudonymise: bool,
+              dropped: dict[str, list[str]]) -> dict[str, object]:  # fmt: skip
+    return {
         "format": "usetest-export/1",
         "usetest_version": __version__,
         "database": str(Path(db_path).resolve()),
@@ -111,12 +148,6 @@ def export(
         "units": {"time_ms": "milliseconds", "time_s": "seconds", "mono_ms": "milliseconds",
                   "at": "UTC ISO 8601"},
     }
-    meta_path = out / "metadata.json"
-    meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    written.append(meta_path)
-    for path in written:
-        _private(path)
-    return written
 
 
 def _tick(progress: object | None) -> None:
