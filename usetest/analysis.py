@@ -65,14 +65,23 @@ def load(db_path: str | Path) -> dict[str, pd.DataFrame]:
         conn.close()
 
 
+def _wide_sql(questionnaire: str, items: list[str]) -> str:
+    columns = ", ".join(f"max(CASE item WHEN '{i}' THEN value_num END) AS \"{i}\"" for i in items)
+    return (f"SELECT session_id, {columns} FROM answers WHERE questionnaire = '{questionnaire}'"
+            " AND task_id = '' GROUP BY session_id")  # fmt: skip
+
+
 _SUMMARY_QUERIES = {
     "scenarios": "SELECT id, study, text FROM scenarios ORDER BY id",
     "sessions": "SELECT id, participant, moderator, condition, status, started_at, ended_at"
                 " FROM sessions",
     "attempts": "SELECT session_id, task_id, outcome, time_ms, errors, assists, seq_rating"
                 " FROM attempts WHERE outcome IN ('success', 'partial', 'fail', 'abandoned')",
-    "answers": "SELECT session_id, questionnaire, item, value_num FROM answers"
-               " WHERE questionnaire IN ('sus', 'umux-lite', 'nps') AND value_num IS NOT NULL",
+    # questionnaires one row per session, one column per item (missing answers are NULL)
+    "sus": _wide_sql("sus", [f"sus{i}" for i in range(1, 11)]),
+    "umux": _wide_sql("umux-lite", ["umux1", "umux2"]),
+    "nps": "SELECT session_id, value_num AS nps FROM answers"
+           " WHERE questionnaire = 'nps' AND item = 'nps' AND value_num IS NOT NULL",
     "errors": "SELECT session_id, task_id, type_name FROM errors",
     "notes": "SELECT session_id, task_id, kind, text, severity, logged_at FROM notes",
 }  # fmt: skip
@@ -231,9 +240,11 @@ def summarise(
         if len(errors) else pd.DataFrame(columns=["task_id", "type_name", "count"])
     )  # fmt: skip
 
-    answers = t["answers"][t["answers"]["session_id"].isin(ids)]
+    def mine(df: pd.DataFrame) -> pd.DataFrame:
+        return df[df["session_id"].isin(ids)]
+
     code = who["participant"]
-    sus, sus_summary = _sus(answers, code, confidence)
+    sus, sus_summary = _sus(_complete(mine(t["sus"])), code, confidence)
     notes = t["notes"][t["notes"]["session_id"].isin(ids)]
     problems = _problems(notes[notes["kind"] == "problem"], len(ids))
     remarks = notes[notes["kind"] != "problem"].assign(
@@ -247,7 +258,7 @@ def summarise(
                  "since": _day(since, "--since"), "until": _day(until, "--until"),
                  "include_unfinished": include_unfinished, "times": times,
                  "confidence": confidence},
-        umux_lite=_umux_lite(answers, confidence), nps=_nps(answers),
+        umux_lite=_umux_lite(_complete(mine(t["umux"])), confidence), nps=_nps(mine(t["nps"])),
         attempts=attempts.reset_index(drop=True), notes=remarks, scenario=scenario,
     )  # fmt: skip
 
@@ -297,33 +308,24 @@ def _timed(a: pd.DataFrame, times: str) -> np.ndarray:
     return secs[secs > 0]
 
 
-SUS_ITEMS = [f"sus{i}" for i in range(1, 11)]
 
 
-def _wide(answers: pd.DataFrame, questionnaire: str, items: list[str]) -> pd.DataFrame:
-    """One row per session with all of ``items`` answered, one column per item."""
-    chosen = answers[answers["questionnaire"] == questionnaire]
-    if chosen.empty:
-        return pd.DataFrame(columns=items)
-    return (
-        chosen.pivot_table(index="session_id", columns="item", values="value_num", aggfunc="last")
-        .reindex(columns=items)
-        .dropna()
-        .astype(int)
-    )
+def _complete(wide: pd.DataFrame) -> pd.DataFrame:
+    """The sessions that answered every item, indexed by session, answers as integers."""
+    return wide.set_index("session_id").dropna().astype(int)
 
 
 def _sus(
-    answers: pd.DataFrame, code: pd.Series, confidence: float
+    wide: pd.DataFrame, code: pd.Series, confidence: float
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """SUS per participant who answered all ten items, and for the study."""
-    wide = _wide(answers, "sus", SUS_ITEMS)
     # the answers were range-checked when recorded; stats.sus_scores checks them again
     scores, learn, usab = stats.sus_scores(wide.to_numpy(dtype=int).reshape(-1, 10))
     sus = pd.DataFrame({
         "participant": wide.index.map(code).to_numpy(dtype=object), "sus": scores,
         "learnability": learn, "usability": usab,
-        "grade": [stats.sus_grade(float(x)) for x in scores],
+        # SUS scores are multiples of 2.5: grade each distinct score once
+        "grade": pd.Series(scores).map({x: stats.sus_grade(x) for x in set(scores.tolist())}),
     }, columns=["participant", "sus", "learnability", "usability", "grade"])  # fmt: skip
     summary: dict[str, Any] = {"n": len(sus)}
     if len(sus):
@@ -340,9 +342,8 @@ def _sus(
     return sus, summary
 
 
-def _umux_lite(answers: pd.DataFrame, confidence: float) -> dict[str, Any]:
+def _umux_lite(wide: pd.DataFrame, confidence: float) -> dict[str, Any]:
     """UMUX-Lite mean with its t interval, and the mean mapped onto the SUS scale."""
-    wide = _wide(answers, "umux-lite", ["umux1", "umux2"])
     scores = [stats.umux_lite(a, b) for a, b in wide.to_numpy().tolist()]
     if not scores:
         return {"n": 0}
@@ -353,7 +354,7 @@ def _umux_lite(answers: pd.DataFrame, confidence: float) -> dict[str, Any]:
 
 def _nps(answers: pd.DataFrame) -> dict[str, Any]:
     """Net Promoter Score with its promoter / passive / detractor counts."""
-    ratings = [int(v) for v in answers.loc[answers["questionnaire"] == "nps", "value_num"]]
+    ratings = [int(v) for v in answers["nps"]]
     if not ratings:
         return {"n": 0}
     promoters = sum(r >= 9 for r in ratings)
