@@ -13,10 +13,11 @@ from textual.widgets import Input, Static
 
 from usetest.scenario import ErrorType
 from usetest.session import NOTE_KINDS
+from usetest.tui.screens.guard import DismissOnce
 from usetest.tui.text import literal
 
 
-class ConfirmQuit(ModalScreen[bool]):
+class ConfirmQuit(DismissOnce, ModalScreen[bool]):
     """Quit mid-session? The session stays resumable either way."""
 
     BINDINGS = [
@@ -37,7 +38,7 @@ class ConfirmQuit(ModalScreen[bool]):
         self.dismiss(value)
 
 
-class TextPrompt(ModalScreen[str | None]):
+class TextPrompt(DismissOnce, ModalScreen[str | None]):
     """One line of text; Enter saves (empty allowed), Esc cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel")]
@@ -68,7 +69,7 @@ class ErrorChoice:
     """The error type's hotkey, or None for unclassified."""
 
 
-class ErrorTypePicker(ModalScreen[ErrorChoice | None]):
+class ErrorTypePicker(DismissOnce, ModalScreen[ErrorChoice | None]):
     """After `e`: the error type's key, or Enter for unclassified; Esc cancels."""
 
     def __init__(self, error_types: list[ErrorType]) -> None:
@@ -95,7 +96,7 @@ class ErrorTypePicker(ModalScreen[ErrorChoice | None]):
             self.notify(f"No error type has the key {event.key!r}", severity="warning")
 
 
-class NoteKindPicker(ModalScreen[str | None]):
+class NoteKindPicker(DismissOnce, ModalScreen[str | None]):
     """After `n`: o observation (or Enter), q quote, p problem; Esc cancels."""
 
     KEYS = {"o": "observation", "enter": "observation", "q": "quote", "p": "problem"}
@@ -125,7 +126,7 @@ SEVERITY_LABELS = {
 }
 
 
-class SeverityPicker(ModalScreen[int | None]):
+class SeverityPicker(DismissOnce, ModalScreen[int | None]):
     """Nielsen's severity 0–4 with one key; Enter for none, Esc cancels the note."""
 
     def compose(self) -> ComposeResult:
@@ -145,7 +146,7 @@ class SeverityPicker(ModalScreen[int | None]):
             self.dismiss(int(event.character))
 
 
-class ParticipantView(ModalScreen[None]):
+class ParticipantView(DismissOnce, ModalScreen[None]):
     """Only the task prompt, full screen, for the participant to read; any key returns."""
 
     def __init__(self, title: str, prompt: str) -> None:
@@ -184,7 +185,7 @@ Every event is saved to the database before it appears in the log.
 """
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DismissOnce, ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help-close")]
 
     def compose(self) -> ComposeResult:

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input, Static
 
 from usetest.questionnaires import Item, Questionnaire
 from usetest.session import Answer
+from usetest.tui.screens.guard import ActiveOnly, on_stack
 from usetest.tui.text import literal
 from usetest.tui.widgets.likert import LikertScale
 
@@ -29,7 +30,7 @@ class Question:
     task_id: str | None = None
 
 
-class QuestionnaireScreen(Screen[None]):
+class QuestionnaireScreen(ActiveOnly, Screen[None]):
     """Asks ``questions`` in order, records each answer at once, then calls ``done``."""
 
     BINDINGS = [
@@ -66,6 +67,8 @@ class QuestionnaireScreen(Screen[None]):
         return self.questions[self.index]
 
     def show(self) -> None:
+        if not on_stack(self):  # replaced before it was mounted
+            return
         q = self.question
         self.buffer = ""
         n_in_q = [x for x in self.questions if x.questionnaire.id == q.questionnaire.id]
@@ -102,6 +105,8 @@ class QuestionnaireScreen(Screen[None]):
         return rec.session.state.answer(q.questionnaire.id, q.item.id, q.task_id)
 
     def show_current(self) -> None:
+        if not on_stack(self):
+            return
         q = self.question
         answer = self.recorded()
         if q.item.kind == "text":
@@ -124,7 +129,7 @@ class QuestionnaireScreen(Screen[None]):
 
     def on_key(self, event: events.Key) -> None:
         q = self.question
-        if q.item.kind != "scale":
+        if q.item.kind != "scale" or not (self.is_mounted and self.is_active):
             return
         if event.character and event.character.isdigit():
             event.stop()
@@ -139,6 +144,8 @@ class QuestionnaireScreen(Screen[None]):
 
     @on(Input.Submitted, "#q-input")
     def _text_submitted(self, event: Input.Submitted) -> None:
+        if not self.is_active:
+            return
         if event.value.strip():
             self.record(event.value)
         else:

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from usetest.tui.screens.guard import ActiveOnly, on_stack
 from usetest.tui.screens.modals import (
     ErrorChoice,
     ErrorTypePicker,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 OUTCOME_KEYS = {"s": "success", "p": "partial", "f": "fail", "g": "abandoned", "x": "skipped"}
 
 
-class TaskScreen(Screen[None]):
+class TaskScreen(ActiveOnly, Screen[None]):
     """One task at a time; the app swaps in the next one when a task ends."""
 
     BINDINGS = [
@@ -91,7 +92,7 @@ class TaskScreen(Screen[None]):
     # -- display ---------------------------------------------------------------------------
     def refresh_clock(self) -> None:
         rec = self.ut.recording
-        if rec is None or self.task_id not in rec.session.state.tasks:
+        if rec is None or self.task_id not in rec.session.state.tasks or not on_stack(self):
             return
         t = rec.session.state.tasks[self.task_id]
         ms = rec.session.time_ms(self.task_id)
@@ -118,7 +119,7 @@ class TaskScreen(Screen[None]):
 
     def refresh_status(self) -> None:
         rec = self.ut.recording
-        if rec is None:
+        if rec is None or not on_stack(self):  # a dialog's answer after the task was left
             return
         t = rec.session.state.tasks[self.task_id]
         self.query_one("#counters", Static).update(f"errors {t.errors}   assists {t.assists}")
