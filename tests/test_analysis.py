@@ -261,3 +261,28 @@ def test_export_into_an_unwritable_place_is_a_message(study_db, tmp_path):
                                       "--out", str(blocker / "sub")])  # fmt: skip
     assert result.exit_code == 1 and "cannot" in result.stderr
     assert "Traceback" not in result.output + result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_exports_stream_in_chunks_and_still_equal_the_database(study_db, tmp_path, fmt,
+                                                               monkeypatch):  # fmt: skip
+    import usetest.export
+
+    monkeypatch.setattr(usetest.export, "CHUNK_ROWS", 4)  # many chunks, some with NULL-only columns
+    export(study_db, tmp_path / fmt, fmt)
+    reader = {"csv": pd.read_csv, "json": pd.read_json, "parquet": pd.read_parquet}[fmt]
+    db = open_db(study_db)
+    for table in ("events", "notes", "errors", "sessions"):
+        got = reader(tmp_path / fmt / f"{table}.{fmt}")
+        expected = pd.DataFrame(list(db.query(f"SELECT * FROM {table}")))
+        assert len(got) == len(expected), table
+        assert list(got.columns) == list(expected.columns), table
+        key = "seq" if table == "events" else expected.columns[0]
+        assert sorted(got[key].tolist()) == sorted(expected[key].tolist()), table
+    db.close()
+
+
+def test_export_progress_counts_every_row(study_db, tmp_path):
+    seen = []
+    export(study_db, tmp_path / "p", "csv", progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1][0] == seen[-1][1] and all(d <= t for d, t in seen)

@@ -329,8 +329,14 @@ def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | No
     from usetest.export import export as do_export
 
     try:
-        with click.progressbar(length=10, label="exporting", file=sys.stderr) as bar:
-            files = do_export(db, out_dir, fmt, pseudonymise=pseudonymise, salt=salt, progress=bar)
+        with click.progressbar(length=1, label="exporting", file=sys.stderr) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+
+            files = do_export(db, out_dir, fmt, pseudonymise=pseudonymise, salt=salt,
+                              progress=progress)  # fmt: skip
     except (AnalysisError, ExportError) as exc:
         _fail(str(exc))
     for path in files:

@@ -4,10 +4,10 @@ Run on demand (not part of the test suite):
 
     .venv/bin/python -m tests.bench.bench_analysis [--sizes 10000,100000,1000000] [--repeat 3]
 
-Each size runs in its own process (so peak RSS is per size): build a database of N task
-attempts (5 tasks per session, ~5 events per attempt, SUS answers per session) with direct
-inserts, then time, in the same process, the per-task GROUP BY in raw SQL (the floor),
-``summarise`` and the Parquet export. Medians of --repeat runs.
+For each size: build a database of N task attempts (5 tasks per session, 5 events per attempt,
+SUS answers per session) with direct inserts; then, in a fresh process, time the per-task
+GROUP BY in raw SQL (the floor) and ``summarise`` (medians of --repeat runs) and read that
+process's peak RSS; then, in another fresh process, the Parquet export and its peak RSS.
 """
 
 from __future__ import annotations
@@ -79,55 +79,88 @@ def build(path: Path, attempts: int) -> None:
     db.close()
 
 
-def measure(attempts: int, repeat: int) -> dict[str, float]:
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(*args: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-m", "tests.bench.bench_analysis", *args],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def time_summary(path: Path, repeat: int) -> dict[str, float]:
+    """In its own process, so the peak RSS is the summary's alone (plus the interpreter)."""
     from usetest.analysis import summarise
+
+    floor, summ = [], []
+    for _ in range(repeat):
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        t0 = time.perf_counter()
+        conn.execute(GROUP_BY).fetchall()
+        floor.append(time.perf_counter() - t0)
+        conn.close()
+        t0 = time.perf_counter()
+        summarise(path)
+        summ.append(time.perf_counter() - t0)
+    return {"group_by_s": statistics.median(floor), "summarise_s": statistics.median(summ),
+            "summarise_rss_mb": _rss_mb()}  # fmt: skip
+
+
+def time_export(path: Path) -> dict[str, float]:
     from usetest.export import export
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.db"
-        t0 = time.perf_counter()
-        build(path, attempts)
-        built = time.perf_counter() - t0
-        floor, summ, parquet = [], [], []
-        for _ in range(repeat):
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-            t0 = time.perf_counter()
-            conn.execute(GROUP_BY).fetchall()
-            floor.append(time.perf_counter() - t0)
-            conn.close()
-            t0 = time.perf_counter()
-            summarise(path)
-            summ.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         export(path, Path(tmp) / "out", "parquet")
-        parquet.append(time.perf_counter() - t0)
-    return {
-        "attempts": attempts, "build_s": built, "group_by_s": statistics.median(floor),
-        "summarise_s": statistics.median(summ), "parquet_export_s": statistics.median(parquet),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }  # fmt: skip
+        return {"parquet_export_s": time.perf_counter() - t0, "export_rss_mb": _rss_mb()}
+
+
+def measure(attempts: int, repeat: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        t0 = time.perf_counter()
+        _child("--build", str(attempts), str(path))
+        built = time.perf_counter() - t0
+        baseline = _child("--baseline")["rss_mb"]
+        return {"attempts": attempts, "build_s": built, "baseline_rss_mb": baseline,
+                **_child("--summarise", str(path), "--repeat", str(repeat)),
+                **_child("--export", str(path))}  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="summarise and Parquet export timings")
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--summarise", help=argparse.SUPPRESS)
+    parser.add_argument("--export", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(measure(args.one, args.repeat)))
+    if args.build:
+        build(Path(args.build[1]), int(args.build[0]))
+        print("{}")
         return
-    print(f"{'attempts':>9} {'GROUP BY s':>11} {'summarise s':>12} {'ratio':>6}"
-          f" {'parquet s':>10} {'peak RSS MB':>12}")  # fmt: skip
+    if args.summarise:
+        print(json.dumps(time_summary(Path(args.summarise), args.repeat)))
+        return
+    if args.export:
+        print(json.dumps(time_export(Path(args.export))))
+        return
+    if args.baseline:  # the same imports, no work: what the interpreter and libraries take
+        import usetest.analysis
+        import usetest.export  # noqa: F401
+
+        print(json.dumps({"rss_mb": _rss_mb()}))
+        return
+    print(f"{'attempts':>9} {'GROUP BY s':>11} {'summarise s':>12} {'ratio':>6} {'RSS MB':>7}"
+          f" {'parquet s':>10} {'RSS MB':>7}   (RSS: peak of the process; imports alone "
+          f"{_child('--baseline')['rss_mb']:.0f} MB)")  # fmt: skip
     for size in (int(s) for s in args.sizes.split(",")):
-        out = subprocess.run(
-            [sys.executable, "-m", "tests.bench.bench_analysis", "--one", str(size),
-             "--repeat", str(args.repeat)], capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
-        r = json.loads(out.strip().splitlines()[-1])
+        r = measure(size, args.repeat)
         print(f"{size:>9} {r['group_by_s']:>11.3f} {r['summarise_s']:>12.3f}"
-              f" {r['summarise_s'] / r['group_by_s']:>5.1f}x {r['parquet_export_s']:>10.3f}"
-              f" {r['peak_rss_mb']:>12.0f}")  # fmt: skip
+              f" {r['summarise_s'] / r['group_by_s']:>5.1f}x {r['summarise_rss_mb']:>7.0f}"
+              f" {r['parquet_export_s']:>10.3f} {r['export_rss_mb']:>7.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":
