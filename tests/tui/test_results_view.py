@@ -82,3 +82,60 @@ async def test_r_on_the_session_summary_opens_the_study_results(tmp_path):
         assert "1 participant (completed sessions)" in str(screen.query_one("#results-status", Static).render())
         await pilot.press("escape")
         assert isinstance(app.screen, SummaryScreen)
+
+
+async def test_from_sessions_run_in_the_app_to_every_analyst_output(tmp_path):
+    """Two participants through the real app, then summary, workbook, Parquet and report; every
+    time in them is the one the event log gives when replayed."""
+    import json
+
+    import openpyxl
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from usetest import store
+    from usetest.cli import cli
+    from usetest.session import replay
+
+    demo = load_scenario(ROOT / "scenarios" / "demo.yaml")
+    db_path = tmp_path / "lab.db"
+    for code, (first, second), sus in (("P01", (40, 20), "4152514231"),
+                                       ("P02", (65, 35), "3243424332")):  # fmt: skip
+        clock = FakeClock()
+        app = make_app(demo, db_path, clock=clock, participant=code)
+        async with app.run_test(size=(100, 34)) as pilot:
+            await pilot.press("space")
+            clock.advance(first)
+            await pilot.press("s", "6", "space")
+            clock.advance(second)
+            await pilot.press("f", "3", "x", *sus)
+            assert isinstance(app.screen, SummaryScreen)
+            await pilot.press("q")
+
+    runner = CliRunner()
+    out = runner.invoke(cli, ["summary", str(db_path), "--format", "json"])
+    summary = json.loads(out.output)
+    assert summary["participants"] == 2 and summary["sus"]["summary"]["n"] == 2
+    for args in (["export", str(db_path), "--format", "xlsx", "--out", str(tmp_path / "x")],
+                 ["export", str(db_path), "--format", "parquet", "--out", str(tmp_path / "p")],
+                 ["report", str(db_path), "-o", str(tmp_path / "r.html")]):  # fmt: skip
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+    attempts = pd.read_parquet(tmp_path / "p" / "attempts.parquet")
+    book = openpyxl.load_workbook(tmp_path / "x" / "usetest-export.xlsx")
+    assert book["attempts"].max_row == len(attempts) + 1
+
+    db = store.open_db(db_path)
+    try:
+        for s in store.list_sessions(db):
+            state = replay(s.order, store.load_events(db, s.id))
+            mine = attempts[attempts["session_id"] == s.id].set_index("task_id")
+            for task_id, task in state.tasks.items():
+                assert mine.loc[task_id, "time_ms"] == task.closed_ms, (s.participant, task_id)
+    finally:
+        db.close()
+    bookmark = next(t for t in summary["tasks"] if t["task_id"] == "bookmark")
+    assert bookmark["successes"] == 2 and round(bookmark["time_s"], 3) == round(
+        (40 * 65) ** 0.5, 3)  # geometric mean of the two successful times
+    page = (tmp_path / "r.html").read_text()
+    assert "P01" in page and "P02" in page and "<svg" in page
