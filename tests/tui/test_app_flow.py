@@ -222,3 +222,27 @@ async def test_custom_likert_free_text_and_nps_with_back_to_correct(tmp_path):
     assert answers[("trust", "missing")] == "a [bold] search"
     assert answers[("nps", "nps")] == 10
     assert [r["status"] for r in rows(db_path, "SELECT status FROM sessions")] == ["completed"]
+
+
+async def test_clock_stands_still_while_the_pause_reason_is_typed(tmp_path):
+    from textual.widgets import Static
+
+    clock = FakeClock()
+    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01")
+    async with app.run_test() as pilot:
+        await pilot.press("space")
+        clock.advance(10)
+        await pilot.press("space")  # the reason prompt opens; the pause counts from here
+        clock.advance(5)
+        task = app.screen_stack[-2]
+        task.refresh_clock()
+        shown = str(task.query_one("#clock", Static).render())
+        assert shown.startswith("00:10") and "PAUSING" in shown
+        await pilot.press("escape")  # keep running after all: the 5 s count
+        await pilot.pause()
+        assert str(task.query_one("#clock", Static).render()).startswith("00:15  running")
+        await pilot.press("space")
+        clock.advance(7)
+        await pilot.press(*"phone", "enter")
+        assert rows(tmp_path / "d.db", "SELECT time_ms FROM attempts WHERE task_id = 'bookmark'") == [
+            {"time_ms": 15_000}]  # fmt: skip

@@ -23,6 +23,7 @@ from usetest.tui.screens.modals import (
 from usetest.tui.text import clock, literal, local_time
 
 if TYPE_CHECKING:
+    from usetest.session import Moment
     from usetest.tui.app import UsetestApp
 
 OUTCOME_KEYS = {"s": "success", "p": "partial", "f": "fail", "g": "abandoned", "x": "skipped"}
@@ -50,6 +51,7 @@ class TaskScreen(ActiveOnly, Screen[None]):
         super().__init__()
         self.task_id = task_id
         self._shown: tuple[str, str, bool] | None = None
+        self._pausing_at: Moment | None = None  # space pressed, pause reason being typed
 
     @property
     def ut(self) -> UsetestApp:
@@ -95,10 +97,15 @@ class TaskScreen(ActiveOnly, Screen[None]):
         if rec is None or self.task_id not in rec.session.state.tasks or not on_stack(self):
             return
         t = rec.session.state.tasks[self.task_id]
-        ms = rec.session.time_ms(self.task_id)
         label = {"pending": "not started — space to start", "running": "running",
                  "paused": f"PAUSED{' (' + t.pause_reason + ')' if t.pause_reason else ''}",
                  "ended": f"ended: {t.outcome}"}[t.status]  # fmt: skip
+        if self._pausing_at is not None and t.status == "running":
+            # the reason is being typed: the clock shows what the pause will record
+            ms = t.time_ms(rec.session.run, self._pausing_at.mono_ms)
+            label = "PAUSING — reason?"
+        else:
+            ms = rec.session.time_ms(self.task_id)
         limit = rec.loaded.scenario.task(self.task_id).time_limit
         over = bool(limit) and ms > (limit or 0) * 1000
         shown = (f"{clock(ms)}  {label}", t.status, over)
@@ -135,9 +142,13 @@ class TaskScreen(ActiveOnly, Screen[None]):
         assert rec is not None
         if rec.session.state.tasks[self.task_id].status == "running":
             pressed = rec.session.now()  # the clock stops at the key press, not after typing
+            self._pausing_at = pressed
 
             def paused(reason: str | None) -> None:
-                if reason is not None:  # Esc = do not pause after all
+                self._pausing_at = None
+                if reason is None:  # Esc = do not pause after all: the clock ran on
+                    self.refresh_clock()
+                else:
                     self.ut.perform(lambda: rec.session.pause(reason, self.task_id, at=pressed))
                     self.refresh_status()
 
