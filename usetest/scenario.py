@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
+import stat
 import types
 import typing
 from dataclasses import dataclass
@@ -202,7 +204,19 @@ class Problem:
     fix: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.message} — {self.fix}"
+        # One line, and nothing a terminal would act on: messages quote the file's own text.
+        text = f"{self.file}:{self.line}:{self.col}: {self.message} — {self.fix}"
+        return _CONTROL.sub(lambda m: _escape(m.group()), text)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""C0 and C1 control characters (tab and newline included) and the Unicode line separators."""
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters a scenario text may not hold: all but tab and newline."""
+
+
+def _escape(char: str) -> str:
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
 
 
 class ScenarioError(Exception):
@@ -238,11 +252,20 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     try:
         if path.is_dir():
             raise fail("this is a folder, not a scenario file", "give the path of a .yaml file")
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO would block the read for ever and a device (/dev/zero) never ends.
+            raise fail("this is not a regular file (a pipe, socket or device)",
+                       "give the path of a .yaml file")  # fmt: skip
+        size = info.st_size
         if size > MAX_BYTES:
             raise fail(f"the file is {size:,} bytes; scenarios are limited to {MAX_BYTES:,}",
                        "keep long material outside the scenario and refer to it")  # fmt: skip
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)  # the file may grow after the stat
+        if len(data) > MAX_BYTES:
+            raise fail(f"the file is over {MAX_BYTES:,} bytes; scenarios are limited to that",
+                       "keep long material outside the scenario and refer to it")  # fmt: skip
     except FileNotFoundError:
         raise fail("file not found", "check the path, or create it with `usetest new FILE`") from None
     except PermissionError:
@@ -303,6 +326,15 @@ class _Reader:
     def read(self, text: str) -> Any:
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. ESC
+            before = text[: exc.position]
+            line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+            self.problems.append(Problem(
+                self.filename, line, col,
+                f"the control character {_escape(chr(exc.character))} is not allowed in YAML",
+                "remove it; scenario texts hold plain text (tabs and new lines are fine)",
+            ))  # fmt: skip
+            raise ScenarioError(self.problems) from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             what = exc.problem or "invalid YAML"
@@ -352,7 +384,10 @@ class _Reader:
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
+                reported = len(self.problems)
                 key = self._walk(key_node, (*path, "<key>"), depth + 1)
+                if key is None and len(self.problems) > reported:
+                    continue  # the key itself was refused, with its own message
                 if not isinstance(key, str):
                     self.problem(key_node.start_mark, f"the key {key!r} is not a name",
                                  "use a plain word as the key")  # fmt: skip
@@ -373,6 +408,15 @@ class _Reader:
         if isinstance(node, yaml.SequenceNode):
             return [self._walk(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         value = self._constructor.construct_object(node, deep=True)
+        if isinstance(value, str) and (bad := _TEXT_CONTROL.search(value)):
+            # Only an escape in double quotes ("\e", "\x1b") gets here: YAML refuses them raw.
+            # Texts reach the terminal, the report and exports, where an escape sequence could
+            # clear the screen, retitle the window or write the clipboard.
+            self.problem(node.start_mark,
+                         f"the text holds the control character {_escape(bad.group())}",
+                         "remove the escape: scenario texts are shown exactly as written, so "
+                         "they hold plain text (tabs and new lines are fine)")  # fmt: skip
+            return None
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # a date is just text to us
         return value
@@ -431,10 +475,17 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return []
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
-    """Drop pydantic's union-branch labels (e.g. 'CustomQuestionnaire', 'likert') from a loc."""
+def _clean_loc(loc: tuple[Any, ...], keep_last: bool = False) -> tuple[str | int, ...]:
+    """Drop pydantic's union-branch labels (e.g. 'CustomQuestionnaire', 'likert') from a loc.
+
+    ``keep_last``: the last part is the researcher's own key (an unknown key), which may look
+    like a label (`Study:`) but must stay.
+    """
     out: list[str | int] = []
-    for part in loc:
+    for i, part in enumerate(loc):
+        if keep_last and i == len(loc) - 1:
+            out.append(part)
+            continue
         if isinstance(part, str) and (part[:1].isupper() or part.startswith(("literal[", "function"))):
             continue
         if part in ("likert", "text") and out and isinstance(out[-1], int):
@@ -477,12 +528,12 @@ def _validate(data: Any, reader: _Reader) -> Scenario:
         # A misspelt key also makes the real one "missing": report it once, as the typo.
         suggested = set()
         for err in errors:
-            loc = _clean_loc(tuple(err["loc"]))
+            loc = _clean_loc(tuple(err["loc"]), keep_last=err["type"] == "extra_forbidden")
             if err["type"] == "extra_forbidden":
                 close = difflib.get_close_matches(str(loc[-1]), _fields_at(loc[:-1]), n=1, cutoff=0.6)
                 suggested |= {(loc[:-1], c) for c in close}
         for err in errors:
-            loc = _clean_loc(tuple(err["loc"]))
+            loc = _clean_loc(tuple(err["loc"]), keep_last=err["type"] == "extra_forbidden")
             if loc in seen or _covered(loc, data):
                 continue
             seen.add(loc)
