@@ -120,9 +120,15 @@ def open_db(path: str | Path | None = None, *, create: bool = True) -> Database:
             raise StoreError(
                 f"cannot create {path}: {exc.strerror} — choose a folder you can write to (--db)"
             ) from exc
+    _check_writable(path)
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
         db = sqlite_utils.Database(conn)
+        # Refuse a newer schema before anything (such as the switch to WAL) writes to the file.
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(_newer(path, version))
         _configure(db)
         migrate(db)
     except sqlite3.DatabaseError as exc:
@@ -130,9 +136,35 @@ def open_db(path: str | Path | None = None, *, create: bool = True) -> Database:
     return db
 
 
+def _check_writable(path: Path) -> None:
+    """Refuse at once what SQLite would only refuse at the first event (mid-session)."""
+    folder = path.parent
+    if not os.access(path, os.W_OK):
+        raise StoreError(
+            f"{path} is read-only, so no session can be recorded in it — make it writable "
+            f"(chmod u+w {path}) or give another file with --db; nothing was changed"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"the folder {folder} is read-only: SQLite keeps its journal ({path.name}-wal) beside "
+            "the database — make the folder writable, or copy the database to one that is"
+        )
+
+
+def _newer(path: Path | str, version: int) -> str:
+    return (
+        f"{path} was written by a newer usetest (schema {version}; this usetest knows up to "
+        f"{SCHEMA_VERSION}) — upgrade usetest to open it (pip install -U usetest); "
+        "the file is untouched"
+    )
+
+
 def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
     text = str(exc)
-    if "file is not a database" in text or "malformed" in text:
+    if "malformed" in text:
+        return (f"{path} is damaged or incomplete (SQLite says: {text}) — check the path; if it "
+                "is the right file, restore it from a backup, with its -wal file if there is one")  # fmt: skip
+    if "file is not a database" in text:
         return f"{path} is not a usetest database (SQLite says: {text}) — check the path"
     if "readonly" in text or "read-only" in text:
         return f"{path} is read-only: {text} — copy it somewhere writable or fix its permissions"
@@ -141,6 +173,33 @@ def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
     if "unable to open" in text:
         return f"cannot open {path}: {text} — check the folder exists and is writable"
     return f"{path}: {text}"
+
+
+def _explain_write(db: Database, exc: sqlite3.DatabaseError) -> str:
+    """Why an event could not be saved, and what to do; the session itself is unharmed."""
+    text = str(exc)
+    where = _db_file(db)
+    kept = "everything logged before it is safe; press the key again once this is fixed"
+    if "locked" in text or "busy" in text:
+        cause = (f"another program is writing to {where} (a database browser with unsaved "
+                 "changes?) — close it or let it finish")  # fmt: skip
+    elif "full" in text:
+        cause = f"the disk holding {where} is full — free some space"
+    elif "readonly" in text or "read-only" in text:
+        cause = f"{where} has become read-only — make it writable again (chmod u+w)"
+    elif "disk I/O" in text:
+        cause = f"the disk holding {where} failed to write (removed or failing?) — check it"
+    else:
+        cause = f"SQLite refused the write to {where}"
+    return f"the event was NOT saved ({text}): {cause}; {kept}"
+
+
+def _db_file(db: Database) -> str:
+    try:
+        row = db.conn.execute("PRAGMA database_list").fetchone()
+    except sqlite3.Error:
+        return "the database"
+    return row[2] if row and row[2] else "the database"
 
 
 def _configure(db: Database) -> None:
@@ -276,10 +335,7 @@ def migrate(db: Database) -> None:
     """Bring the schema to :data:`SCHEMA_VERSION`, one transaction per step."""
     version = schema_version(db)
     if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"this database was written by a newer usetest (schema {version}; this usetest "
-            f"knows up to {SCHEMA_VERSION}) — upgrade usetest to open it; the file is untouched"
-        )
+        raise StoreError(_newer("this database", version))
     if version == 0 and db.table_names():
         raise StoreError("this SQLite file holds other tables and is not a usetest database")
     for step in range(version, SCHEMA_VERSION):
@@ -449,10 +505,7 @@ class SessionStore:
             with self._transaction() as conn:
                 self._write(conn, event, state)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"the event was NOT saved ({exc}) — nothing was lost before it; check the disk "
-                "and try again"
-            ) from exc
+            raise StoreError(_explain_write(self.db, exc)) from exc
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
