@@ -19,6 +19,10 @@ CORE = {
     "usetest.session": ["textual", "pandas", "sqlite3", "sqlite_utils", "usetest.store"],
     "usetest.store": ["textual", "pandas", "numpy", "usetest.tui", "usetest.cli"],
     "usetest.recorder": ["textual", "pandas", "numpy", "usetest.tui", "usetest.cli"],
+    "usetest.analysis": ["textual", "matplotlib", "usetest.tui", "usetest.cli", "usetest.report"],
+    "usetest.export": ["textual", "matplotlib", "usetest.tui", "usetest.cli", "usetest.report"],
+    "usetest.report": ["textual", "matplotlib", "usetest.tui", "usetest.cli"],  # charts lazily
+    "usetest.charts": ["textual", "usetest.tui", "usetest.cli", "usetest.analysis"],
 }
 
 
