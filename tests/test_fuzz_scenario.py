@@ -22,7 +22,7 @@ from usetest.scenario import ScenarioError, parse_scenario
 USETEST = Path(sys.executable).with_name("usetest")
 
 
-@settings(max_examples=60, deadline=None, database=None,
+@settings(max_examples=60, deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])  # fmt: skip
 @given(data=fuzz.SCENARIO_BYTES)

@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import re
 import signal
 import sys
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -325,7 +327,7 @@ class Tally:
     """The files that failed, to reproduce them (``--save DIR`` writes them out)."""
 
 
-def campaign(cases: int, workdir: Path, seed: int | None = None) -> Tally:
+def campaign(cases: int, workdir: Path, seed: int) -> Tally:
     tally = Tally()
     runner = CliRunner()
     with hostile_paths(workdir) as paths:
@@ -338,7 +340,8 @@ def campaign(cases: int, workdir: Path, seed: int | None = None) -> Tally:
                 outcome.problems.append(f"{what} was accepted")
             tally.failures.extend(f"{what}: {p}" for p in outcome.problems)
 
-    @settings(max_examples=cases, database=None, deadline=None, derandomize=seed is None,
+    @hypothesis.seed(seed)
+    @settings(max_examples=cases, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))  # fmt: skip
     @given(data=SCENARIO_BYTES)
     def one(data: bytes) -> None:
@@ -350,8 +353,6 @@ def campaign(cases: int, workdir: Path, seed: int | None = None) -> Tally:
             tally.failures.extend(f"{data[:120]!r}: {p}" for p in outcome.problems)
             tally.examples.append(data)
 
-    if seed is not None:
-        one = __import__("hypothesis").seed(seed)(one)
     one()
     return tally
 
@@ -362,11 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--save", type=Path, default=None, help="write failing files here")
     args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else random.randrange(10**6)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="usetest-fuzz-") as tmp:
-        tally = campaign(args.cases, Path(tmp), args.seed)
+        tally = campaign(args.cases, Path(tmp), seed)
     print(json.dumps({
-        "tried": tally.tried, "valid": tally.valid, "invalid": tally.invalid,
+        "seed": seed, "tried": tally.tried, "valid": tally.valid, "invalid": tally.invalid,
         "failures": len(tally.failures), "seconds": round(time.monotonic() - started, 1),
     }, indent=2))  # fmt: skip
     for failure in tally.failures[:40]:
