@@ -211,8 +211,6 @@ class Problem:
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 """C0 and C1 control characters (tab and newline included) and the Unicode line separators."""
-_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-"""Control characters a scenario text may not hold: all but tab and newline."""
 
 
 def _escape(char: str) -> str:
@@ -408,15 +406,6 @@ class _Reader:
         if isinstance(node, yaml.SequenceNode):
             return [self._walk(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         value = self._constructor.construct_object(node, deep=True)
-        if isinstance(value, str) and (bad := _TEXT_CONTROL.search(value)):
-            # Only an escape in double quotes ("\e", "\x1b") gets here: YAML refuses them raw.
-            # Texts reach the terminal, the report and exports, where an escape sequence could
-            # clear the screen, retitle the window or write the clipboard.
-            self.problem(node.start_mark,
-                         f"the text holds the control character {_escape(bad.group())}",
-                         "remove the escape: scenario texts are shown exactly as written, so "
-                         "they hold plain text (tabs and new lines are fine)")  # fmt: skip
-            return None
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # a date is just text to us
         return value
