@@ -230,6 +230,7 @@ def summary(db: Path, by: str | None, fmt: str, **options: Any) -> None:
 
 
 def _print_comparisons(result: Any) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -237,23 +238,31 @@ def _print_comparisons(result: Any) -> None:
         return "–" if v is None or v != v else fmt.format(v)
 
     console = Console()
-    table = Table(title="Conditions compared (a vs b)", title_justify="left")
-    for col in ("task", "a vs b", "completion a / b", "diff (95% CI)", "p", "time a/b (95% CI)",
-                "p", "note"):  # fmt: skip
-        table.add_column(col, justify="left" if col in ("task", "a vs b", "note") else "right")
-    for r in result.tasks.to_dict(orient="records"):
-        table.add_row(
-            str(r["task_id"]), f"{r['a']} vs {r['b']}",
-            f"{num(r.get('completion_a'), '{:.0%}')} / {num(r.get('completion_b'), '{:.0%}')}",
-            f"{num(r.get('completion_difference'), '{:+.0%}')} "
-            f"({num(r.get('completion_difference_low'), '{:+.0%}')} to "
-            f"{num(r.get('completion_difference_high'), '{:+.0%}')})",
-            num(r.get("completion_p"), "{:.3f}"),
-            f"{num(r.get('time_ratio'), '{:.2f}')} "
-            f"({num(r.get('time_ratio_low'), '{:.2f}')}–{num(r.get('time_ratio_high'), '{:.2f}')})",
-            num(r.get("time_p"), "{:.3f}"), r.get("note") or "",
-        )  # fmt: skip
-    console.print(table)
+    rows = result.tasks.to_dict(orient="records")
+    for a, b in dict.fromkeys((r["a"], r["b"]) for r in rows):
+        pair = [r for r in rows if (r["a"], r["b"]) == (a, b)]
+        table = Table(title=f"Compared: {a} (a) vs {b} (b)", title_justify="left",
+                      box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)  # fmt: skip
+        table.add_column("task", no_wrap=True)
+        for col in ("success\na / b", "difference\n(95% CI)", "p\n(N−1)", "time\na / b",
+                    "p\n(Welch)"):  # fmt: skip
+            table.add_column(col, justify="right", no_wrap=True)
+        notes = any(r.get("note") for r in pair)
+        if notes:
+            table.add_column("note")
+        for r in pair:
+            table.add_row(
+                str(r["task_id"]),
+                f"{num(r.get('completion_a'), '{:.0%}')} /\n{num(r.get('completion_b'), '{:.0%}')}",
+                f"{num(r.get('completion_difference'), '{:+.0%}')}\n"
+                f"({num(r.get('completion_difference_low'), '{:+.0%}')} to "
+                f"{num(r.get('completion_difference_high'), '{:+.0%}')})",
+                num(r.get("completion_p"), "{:.3f}"),
+                f"{num(r.get('time_ratio'), '{:.2f}')}\n"
+                f"({num(r.get('time_ratio_low'), '{:.2f}')}–{num(r.get('time_ratio_high'), '{:.2f}')})",
+                num(r.get("time_p"), "{:.3f}"), *([r.get("note") or ""] if notes else []),
+            )  # fmt: skip
+        console.print(table)
     for r in result.sus.to_dict(orient="records"):
         if r.get("note"):
             console.print(f"SUS {r['a']} vs {r['b']}: {r['note']}", markup=False, highlight=False)
@@ -269,6 +278,7 @@ def _print_comparisons(result: Any) -> None:
 def _print_summary(s: object, condition: str | None) -> None:
     import math
 
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -282,17 +292,26 @@ def _print_summary(s: object, condition: str | None) -> None:
     console = Console()
     title = f"{s.study} — {len(s.sessions)} participants" + (f" — {condition}" if condition else "")
     table = Table(title=title, title_justify="left")
-    for col in ("task", "n", "completion (95% CI)", "time s (95% CI)", "errors/attempt",
-                "assists/attempt", "SEQ (95% CI)"):  # fmt: skip
-        table.add_column(col, justify="left" if col == "task" else "right")
+    def secs(v: float) -> str:  # 65.8 s reads as 66 in a table; 4.3 s keeps its decimal
+        return num(v, "{:.0f}" if v is not None and v == v and v >= 10 else "{:.1f}")
+
+    table.box = box.SIMPLE_HEAD
+    table.padding = (0, 1)
+    table.show_edge = False
+    widest = max((len(str(t)) for t in s.tasks.get("task_id", [])), default=4)
+    table.add_column("task", no_wrap=True, min_width=min(widest, 24))
+    # the 95% intervals go on a second line in the cell, so the table fits 80 columns
+    for col in ("n", "success\n(95% CI)", "time s\n(95% CI)", "errors /\nattempt",
+                "assists /\nattempt", "SEQ\n(95% CI)"):  # fmt: skip
+        table.add_column(col, justify="right", no_wrap=True)
     for _, t in s.tasks.iterrows():
         table.add_row(
             str(t["task_id"]), str(t["n"]),
-            f"{num(t['completion'] * 100, '{:.0f}%')} ({num(t['completion_low'] * 100, '{:.0f}')}–"
+            f"{num(t['completion'] * 100, '{:.0f}%')}\n({num(t['completion_low'] * 100, '{:.0f}')}–"
             f"{num(t['completion_high'] * 100, '{:.0f}')})",
-            f"{num(t['time_s'])} ({num(t['time_low_s'])}–{num(t['time_high_s'])})",
+            f"{secs(t['time_s'])}\n({secs(t['time_low_s'])}–{secs(t['time_high_s'])})",
             num(t["errors_per_attempt"], "{:.2f}"), num(t["assists_per_attempt"], "{:.2f}"),
-            f"{num(t['seq_mean'])} ({num(t['seq_low'])}–{num(t['seq_high'])})",
+            f"{num(t['seq_mean'])}\n({num(t['seq_low'])}–{num(t['seq_high'])})",
         )  # fmt: skip
     console.print(table)
     sus = s.sus_summary
