@@ -34,6 +34,7 @@ import random
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -146,6 +147,10 @@ class Figures:
     survived: int = 0
     acknowledged: int = 0
     resumed: int = 0
+    before_first_ack: int = 0
+    """Kills during start-up (imports, opening, migrating, the session's first event)."""
+    in_commit_window: int = 0
+    """Kills after an event was committed but before the child could acknowledge it."""
     failures: list[str] = field(default_factory=list)
     by_mode: dict[str, int] = field(default_factory=dict)
 
@@ -348,6 +353,23 @@ def _app_pid(term, timeout: float = 10) -> int:  # type: ignore[no-untyped-def]
     raise RuntimeError("the app did not start")
 
 
+def _classify(db_path: Path, acked: list[tuple[int, int, str]], figures: Figures) -> None:
+    """Where the kill landed, as far as the database can tell."""
+    if not acked:
+        figures.before_first_ack += 1
+        return
+    sid, last_acked, _ = acked[-1]
+    conn = sqlite3.connect(db_path)
+    try:
+        (last_stored,) = conn.execute(
+            "SELECT max(seq) FROM events WHERE session_id = ?", [sid]
+        ).fetchone()
+    finally:
+        conn.close()
+    if last_stored is not None and last_stored > last_acked:
+        figures.in_commit_window += 1
+
+
 def campaign(kills: int, seed: int, tmux_share: float, workdir: Path,
              log=print) -> Figures:  # type: ignore[no-untyped-def]  # fmt: skip
     rng = random.Random(seed)
@@ -372,6 +394,8 @@ def campaign(kills: int, seed: int, tmux_share: float, workdir: Path,
         figures.kills += 1
         figures.by_mode[mode] = figures.by_mode.get(mode, 0) + 1
         figures.acknowledged += len(acked)
+        if mode == "engine":
+            _classify(db_path, acked, figures)
         problems = check(db_path, acked, shown, figures)
         if problems:
             figures.failures.extend(f"round {i} ({mode}): {p}" for p in problems)
@@ -409,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
         "kills": figures.kills, "survived": figures.survived,
         "failures": len(figures.failures), "by_mode": figures.by_mode,
         "acknowledged_events": figures.acknowledged, "resumes_checked": figures.resumed,
+        "killed_before_first_ack": figures.before_first_ack,
+        "killed_between_commit_and_ack": figures.in_commit_window,
         "seconds": round(time.monotonic() - started, 1), "seed": seed,
     }, indent=2))  # fmt: skip
     for failure in figures.failures[:50]:
