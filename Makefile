@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 SCENARIO ?= scenarios/demo.yaml
 DB       ?= results/demo.db
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench hardening clean
 
 # Each stamp records which extras are installed; pyproject.toml changes re-install.
 $(BIN)/python:
@@ -37,6 +37,11 @@ lint: $(VENV)/.dev-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m tests.bench.bench_store
+
+# The long hardening runs (docs/hardening.md): 200 SIGKILLs, 10,000 fuzzed scenario files.
+hardening: $(VENV)/.test-installed
+	$(BIN)/python -m tests.bench.crash_campaign --kills 200
+	$(BIN)/python -m tests.bench.fuzz_scenarios --cases 10000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
