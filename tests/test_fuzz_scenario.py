@@ -89,9 +89,6 @@ def test_an_escape_written_in_quotes_stays_in_the_text_and_validate_prints_it_sa
     assert fuzz.RAW_CONTROL.search(result.stdout + result.stderr) is None
 
 
-@pytest.mark.xfail(
-    strict=True, reason="cli._print_plan echoes titles raw (reported to cli.py's owner)"
-)
 def test_run_plan_prints_no_raw_escape_from_a_valid_scenario(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(fuzz.VALID_TEXT.replace("title: First task", 'title: "\\e[2J"'), "utf-8")

@@ -152,11 +152,6 @@ def test_a_pseudonymised_export_holds_no_code_and_no_free_text(study_db, tmp_pat
     assert meta["pseudonymised"] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="export.py keeps sessions.moderator as typed when "
-    "pseudonymising; the moderator's name is personal data too (reported)",
-)
 def test_a_pseudonymised_export_holds_no_moderator_name(study_db, tmp_path):
     for path in export(study_db, tmp_path / "pseudo", "csv", pseudonymise=True):
         assert "Moderator Maria" not in cells(path), path.name

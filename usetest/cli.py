@@ -440,6 +440,7 @@ def merge(sources: tuple[Path, ...], target: Path) -> None:
 
 def _print_plan(loaded: object, db_path: Path, participant: str | None) -> None:
     from usetest import store
+    from usetest.plain import escaped
     from usetest.scenario import LoadedScenario
     from usetest.session import assign_order
 
@@ -452,12 +453,14 @@ def _print_plan(loaded: object, db_path: Path, participant: str | None) -> None:
         _fail(str(exc))
     sc = loaded.scenario
     order = assign_order(sc, loaded.sha256, code, ordinal)
-    click.echo(f"{sc.study} ({len(sc.tasks)} tasks, order {sc.task_order}); database {db_path}")
-    click.echo(f"participant {code} would get:")
+    # scenario text reaches the terminal escaped: an ESC in a title must not act on it
+    click.echo(escaped(f"{sc.study} ({len(sc.tasks)} tasks, order {sc.task_order}); "
+                       f"database {db_path}", one_line=True))  # fmt: skip
+    click.echo(escaped(f"participant {code} would get:", one_line=True))
     for i, task_id in enumerate(order, start=1):
         task = sc.task(task_id)
         limit = f" [{task.time_limit}s]" if task.time_limit else ""
-        click.echo(f"  {i}. {task.title}{limit}")
+        click.echo(f"  {i}. {escaped(task.title, one_line=True)}{limit}")
     if sc.questionnaires:
         names = [q if isinstance(q, str) else q.id for q in sc.questionnaires]
         click.echo(f"then: {', '.join(names)}")

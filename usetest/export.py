@@ -4,8 +4,8 @@ One file per table (one sheet per table in a workbook), plus ``metadata.json`` s
 exported, from which database, and whether it was pseudonymised. Files are created 0600: they
 hold participant data. Tables are streamed in chunks, so memory stays flat on large studies.
 
-``pseudonymise=True`` replaces participant codes by salted SHA-256 hashes (the same code gives
-the same hash within one export, so rows still join) and drops free text: notes' text, error
+``pseudonymise=True`` replaces participant codes (``p-…``) and moderator names (``m-…``) by
+salted SHA-256 hashes (the same code gives the same hash within one export, so rows still join) and drops free text: notes' text, error
 notes, free-text answers, and the events' JSON payloads (which can hold both).
 """
 
@@ -83,6 +83,9 @@ def export(
         salt = salt or secrets.token_hex(16)
         codes = ({c: pseudonym(c, salt) for (c,) in conn.execute("SELECT participant FROM sessions")}
                  if pseudonymise else {})  # fmt: skip
+        moderators = ({m: "m-" + pseudonym(m, salt)[2:]
+                       for (m,) in conn.execute("SELECT DISTINCT moderator FROM sessions")
+                       if m is not None} if pseudonymise else {})  # fmt: skip
         dropped = dict(FREE_TEXT) if pseudonymise else {}
         if pseudonymise:
             summaries["summary_sus"] = summaries["summary_sus"].assign(
@@ -94,8 +97,9 @@ def export(
             for chunk in pd.read_sql_query(f"SELECT * FROM {table}", conn, chunksize=CHUNK_ROWS):
                 if pseudonymise:
                     chunk = chunk.drop(columns=FREE_TEXT.get(table, []))
-                    if table == "sessions":
-                        chunk = chunk.assign(participant=chunk["participant"].map(codes))
+                    if table == "sessions":  # a moderator's name is personal data too
+                        chunk = chunk.assign(participant=chunk["participant"].map(codes),
+                                             moderator=chunk["moderator"].map(moderators))  # fmt: skip
                 yield chunk
 
         total = sum(counts.values()) + sum(len(df) for df in summaries.values())
@@ -251,6 +255,7 @@ def _metadata(db_path: str | Path, fmt: str, rows: dict[str, int], pseudonymise:
         "pseudonymised": pseudonymise,
         "pseudonymisation": (
             {"participant_codes": "salted SHA-256 (first 12 hex digits), salt not stored",
+             "moderators": "salted SHA-256 like the participant codes, prefixed m-",
              "dropped_free_text_columns": dropped} if pseudonymise else None
         ),
         "units": {"time_ms": "milliseconds", "time_s": "seconds", "mono_ms": "milliseconds",

@@ -28,6 +28,7 @@ from typing import Any
 
 from usetest import __version__
 from usetest.analysis import Comparisons, Summary
+from usetest.plain import pictures
 
 # --------------------------------------------------------------------------------------------
 # The document model.
@@ -83,20 +84,8 @@ class ReportError(Exception):
 # --------------------------------------------------------------------------------------------
 # Formatting numbers and text.
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 NOT_STATED = "not stated (add it under `report:` in the scenario)"
-
-
-def visible(text: object) -> str:
-    """Text with control characters (ESC, BEL, C1 …) turned into visible symbols (␛, ␇, …)."""
-
-    def picture(m: re.Match[str]) -> str:
-        code = ord(m.group())
-        if code < 0x20:
-            return chr(0x2400 + code)  # the Unicode "control pictures" block
-        return "\u2421" if code == 0x7F else "\ufffd"
-
-    return _CONTROL.sub(picture, str(text))
+visible = pictures  # report text: control characters as ␛-style symbols
 
 
 def _missing(v: Any) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import re
 import stat
 import types
 import typing
@@ -23,6 +22,8 @@ from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+
+from usetest.plain import escaped
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 50_000  # values after alias expansion; a real study has a few hundred
@@ -206,15 +207,7 @@ class Problem:
     def __str__(self) -> str:
         # One line, and nothing a terminal would act on: messages quote the file's own text.
         text = f"{self.file}:{self.line}:{self.col}: {self.message} — {self.fix}"
-        return _CONTROL.sub(lambda m: _escape(m.group()), text)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-"""C0 and C1 control characters (tab and newline included) and the Unicode line separators."""
-
-
-def _escape(char: str) -> str:
-    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+        return escaped(text, one_line=True)
 
 
 class ScenarioError(Exception):
@@ -329,7 +322,7 @@ class _Reader:
             line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
             self.problems.append(Problem(
                 self.filename, line, col,
-                f"the control character {_escape(chr(exc.character))} is not allowed in YAML",
+                f"the control character {escaped(chr(exc.character), one_line=True)} is not allowed in YAML",
                 "remove it; scenario texts hold plain text (tabs and new lines are fine)",
             ))  # fmt: skip
             raise ScenarioError(self.problems) from None

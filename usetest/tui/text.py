@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from textual.content import Content
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from usetest.plain import escaped
 
 
 def literal(text: str | None) -> Content:
     """Text exactly as typed: no markup interpretation, control characters made visible."""
-    cleaned = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text or "")
-    return Content(cleaned)
+    return Content(escaped(text or ""))
 
 
 def clock(ms: int) -> str:
