@@ -20,7 +20,7 @@ from usetest.scenario import parse_scenario
 from usetest.store import open_db
 
 HOSTILE = parse_scenario("""\
-study: "<script>alert('study')</script> & co"
+study: "<script>alert('study')</script> & co [/]"
 product: "Shop \\e]52;c;ZXZpbA==\\a v2"
 tasks:
   - id: t1
@@ -179,3 +179,11 @@ def test_report_renders_in_headless_chromium(checkout_db, tmp_path):
     subprocess.run([*flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", out.as_uri()],
                    capture_output=True, timeout=120, check=True)  # fmt: skip
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
+
+
+def test_terminal_summary_shows_hostile_text_as_typed(hostile_db):
+    result = CliRunner().invoke(cli, ["summary", str(hostile_db)])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "<script>alert('study')</script> & co [/]" in result.output  # a title, not markup
+    assert "Button `Save` | hidden" in result.output

@@ -233,6 +233,9 @@ def _print_comparisons(result: Any) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from usetest.plain import escaped
 
     def num(v: Any, fmt: str) -> str:
         return "–" if v is None or v != v else fmt.format(v)
@@ -241,7 +244,7 @@ def _print_comparisons(result: Any) -> None:
     rows = result.tasks.to_dict(orient="records")
     for a, b in dict.fromkeys((r["a"], r["b"]) for r in rows):
         pair = [r for r in rows if (r["a"], r["b"]) == (a, b)]
-        table = Table(title=f"Compared: {a} (a) vs {b} (b)", title_justify="left",
+        table = Table(title=Text(escaped(f"Compared: {a} (a) vs {b} (b)")), title_justify="left",
                       box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)  # fmt: skip
         table.add_column("task", no_wrap=True)
         for col in ("success\na / b", "difference\n(95% CI)", "p\n(N−1)", "time\na / b",
@@ -265,13 +268,14 @@ def _print_comparisons(result: Any) -> None:
         console.print(table)
     for r in result.sus.to_dict(orient="records"):
         if r.get("note"):
-            console.print(f"SUS {r['a']} vs {r['b']}: {r['note']}", markup=False, highlight=False)
+            console.print(escaped(f"SUS {r['a']} vs {r['b']}: {r['note']}"), markup=False,
+                          highlight=False)  # fmt: skip
         else:
-            console.print(
+            console.print(escaped(
                 f"SUS {r['a']} {r['mean_a']:.1f} vs {r['b']} {r['mean_b']:.1f}: difference "
                 f"{r['difference']:+.1f} (95% CI {r['difference_low']:+.1f} to "
                 f"{r['difference_high']:+.1f}), Welch t({r['df']:.1f}) = {r['t']:.2f}, "
-                f"p = {r['p']:.3f}", markup=False, highlight=False,
+                f"p = {r['p']:.3f}"), markup=False, highlight=False,
             )  # fmt: skip
 
 
@@ -281,8 +285,10 @@ def _print_summary(s: object, condition: str | None) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from usetest.analysis import Summary
+    from usetest.plain import escaped
 
     assert isinstance(s, Summary)
 
@@ -291,7 +297,7 @@ def _print_summary(s: object, condition: str | None) -> None:
 
     console = Console()
     title = f"{s.study} — {len(s.sessions)} participants" + (f" — {condition}" if condition else "")
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(escaped(title)), title_justify="left")  # as typed: no markup
     def secs(v: float) -> str:  # 65.8 s reads as 66 in a table; 4.3 s keeps its decimal
         return num(v, "{:.0f}" if v is not None and v == v and v >= 10 else "{:.1f}")
 
@@ -322,8 +328,9 @@ def _print_summary(s: object, condition: str | None) -> None:
             f"percentile {sus['percentile']:.0f}", markup=False, highlight=False,
         )  # fmt: skip
     for _, p in s.problems.iterrows():
-        console.print(f"problem: {p['problem']} — {p['participants']}/{p['tested']} participants,"
-                      f" worst severity {p['worst_severity']}", markup=False, highlight=False)  # fmt: skip
+        console.print(escaped(f"problem: {p['problem']} — {p['participants']}/{p['tested']} "
+                              f"participants, worst severity {p['worst_severity']}"),
+                      markup=False, highlight=False)  # fmt: skip
 
 
 @cli.command()
