@@ -23,6 +23,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
+from usetest.plain import escaped
 from usetest.tui.text import literal
 
 TABS = ("tasks", "charts", "satisfaction", "problems", "conditions")
@@ -205,7 +206,9 @@ class ResultsScreen(Screen[None]):
             from textual_plotext import PlotextPlot
         except ImportError:
             return
-        groups = list(comparisons.summaries.items()) if comparisons else [("all", s)]
+        # condition names are scenario text: escaped before plotext draws them
+        groups = ([(escaped(c, one_line=True), g) for c, g in comparisons.summaries.items()]
+                  if comparisons else [("all", s)])  # fmt: skip
         # plotext draws horizontal bars bottom-up: reversed, the first task is on top
         ids = list(reversed(list(s.tasks["task_id"]))) if len(s.tasks) else []
 
