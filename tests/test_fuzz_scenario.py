@@ -111,7 +111,7 @@ def test_tabs_new_lines_markup_and_emoji_stay_valid():
 @pytest.mark.parametrize("data", [
     fuzz.alias_bomb(9, 9), fuzz.nested(3000, "flow-seq"), b"\xff\xfe binary \x00",
     fuzz.VALID_TEXT.replace("Fuzz study", '"\\e[2J').encode(), b"tasks: [\n",
-])  # fmt: skip
+], ids=["alias-bomb", "deep-nesting", "binary", "unclosed-quote-escape", "unclosed-list"])  # fmt: skip
 def test_the_installed_command_answers_in_a_subprocess(tmp_path, data):
     path = tmp_path / "s.yaml"
     path.write_bytes(data)
@@ -125,3 +125,19 @@ def test_the_installed_command_answers_in_a_subprocess(tmp_path, data):
         assert "Traceback" not in done.stderr
         assert done.stderr.strip() and fuzz.RAW_CONTROL.search(done.stdout + done.stderr) is None
         assert fuzz.PROBLEM.match(done.stderr.splitlines()[0]), done.stderr
+
+
+@pytest.mark.skipif(not USETEST.exists(), reason="usetest is not installed")
+def test_the_installed_command_prints_a_valid_scenarios_escapes_escaped(tmp_path):
+    path = tmp_path / "s.yaml"
+    text = fuzz.VALID_TEXT.replace("title: First task", 'title: "\\e]0;owned\\a \\e[2J"')
+    path.write_text(text, encoding="utf-8")
+    for args in (
+        ["validate", str(path)],
+        ["run", str(path), "--plan", "--db", str(tmp_path / "x.db")],
+    ):
+        done = subprocess.run([str(USETEST), *args], capture_output=True, timeout=30, text=True,
+                              cwd=tmp_path)  # fmt: skip
+        assert done.returncode == 0, done
+        assert fuzz.RAW_CONTROL.search(done.stdout + done.stderr) is None, done.stdout
+    assert "\\x1b]0;owned\\x07" in done.stdout  # the plan shows the title, escaped
