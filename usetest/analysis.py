@@ -76,7 +76,7 @@ _SUMMARY_QUERIES = {
     "sessions": "SELECT id, participant, moderator, condition, status, started_at, ended_at"
                 " FROM sessions",
     "attempts": "SELECT session_id, task_id, outcome, time_ms, errors, assists, seq_rating"
-                " FROM attempts WHERE outcome IN ('success', 'partial', 'fail', 'abandoned')",
+                f" FROM attempts WHERE outcome IN {ATTEMPTED}",
     # questionnaires one row per session, one column per item (missing answers are NULL)
     "sus": _wide_sql("sus", [f"sus{i}" for i in range(1, 11)]),
     "umux": _wide_sql("umux-lite", ["umux1", "umux2"]),
@@ -203,10 +203,22 @@ def summarise(
 
     ``since`` and ``until`` are days (``YYYY-MM-DD``, UTC, inclusive) on the session's start.
     """
+    # Only the projections' needed columns (never the events log): the fast path.
+    return _summarise(
+        _read_for_summary(db_path), condition=condition, participants=participants, since=since,
+        until=until, include_unfinished=include_unfinished, times=times, confidence=confidence,
+    )  # fmt: skip
+
+
+def _summarise(
+    t: dict[str, pd.DataFrame], *, condition: str | None = None,
+    participants: Iterable[str] | None = None, since: str | date | None = None,
+    until: str | date | None = None, include_unfinished: bool = False, times: str = "success",
+    confidence: float = 0.95,
+) -> Summary:  # fmt: skip
+    """:func:`summarise` on tables already read (:func:`compare` reads them once for all)."""
     if times not in ("success", "all"):
         raise AnalysisError("times is 'success' (successful attempts) or 'all'")
-    # Only the projections' needed columns (never the events log): the fast path.
-    t = _read_for_summary(db_path)
     sessions = _select_sessions(
         t["sessions"], condition=condition, participants=participants, since=since,
         until=until, include_unfinished=include_unfinished,
@@ -219,7 +231,7 @@ def summarise(
     success_outcomes = ["success", "partial"] if partial_ok else ["success"]
 
     who = sessions.set_index("id")
-    attempts = t["attempts"][t["attempts"]["session_id"].isin(ids)].copy()
+    attempts = t["attempts"][t["attempts"]["session_id"].isin(ids)].copy()  # a copy: columns follow
     attempts["participant"] = attempts["session_id"].map(who["participant"])
     attempts["condition"] = attempts["session_id"].map(who["condition"])
     attempts["success"] = attempts["outcome"].isin(success_outcomes)
@@ -234,18 +246,18 @@ def summarise(
             for task_id in task_ids]  # fmt: skip
     tasks = pd.DataFrame(rows)
 
-    errors = t["errors"][t["errors"]["session_id"].isin(ids)]
+    def mine(df: pd.DataFrame) -> pd.DataFrame:
+        return df[df["session_id"].isin(ids)]
+
+    errors = mine(t["errors"])
     errors_by_type = (
         errors.groupby(["task_id", "type_name"]).size().reset_index(name="count")
         if len(errors) else pd.DataFrame(columns=["task_id", "type_name", "count"])
     )  # fmt: skip
 
-    def mine(df: pd.DataFrame) -> pd.DataFrame:
-        return df[df["session_id"].isin(ids)]
-
     code = who["participant"]
     sus, sus_summary = _sus(_complete(mine(t["sus"])), code, confidence)
-    notes = t["notes"][t["notes"]["session_id"].isin(ids)]
+    notes = mine(t["notes"])
     problems = _problems(notes[notes["kind"] == "problem"], len(ids))
     remarks = notes[notes["kind"] != "problem"].assign(
         participant=lambda d: d["session_id"].map(code)
@@ -306,8 +318,6 @@ def _timed(a: pd.DataFrame, times: str) -> np.ndarray:
     """The task times (s) the summary uses: successful attempts, or all with ``times='all'``."""
     secs = (a.loc[a["success"], "time_s"] if times == "success" else a["time_s"]).to_numpy(float)
     return secs[secs > 0]
-
-
 
 
 def _complete(wide: pd.DataFrame) -> pd.DataFrame:
@@ -420,22 +430,21 @@ def compare(
         raise AnalysisError(f"cannot compare by {by!r}: only by condition")
     if filters.pop("condition", None) is not None:
         raise AnalysisError("--condition and --by condition exclude each other — give one")
-    t = _read_for_summary(db_path)
+    t = _read_for_summary(db_path)  # once: every condition's summary is computed from it
     conditions = _conditions(t)
     if len(conditions) < 2:
         raise AnalysisError("a comparison needs sessions in two or more conditions; this "
                             f"database has {len(conditions) or 'no'} condition"
                             f"{'' if len(conditions) == 1 else 's'}")  # fmt: skip
     summaries = {
-        c: summarise(db_path, condition=c, confidence=confidence, **filters) for c in conditions
+        c: _summarise(t, condition=c, confidence=confidence, **filters) for c in conditions
     }
-    times = summaries[conditions[0]].filters["times"]
     task_rows, sus_rows = [], []
     for i, a in enumerate(conditions):
         for b in conditions[i + 1 :]:
             sa, sb = summaries[a], summaries[b]
             for task_id in sa.tasks["task_id"] if len(sa.tasks) else []:
-                task_rows.append(_compare_task(task_id, a, b, sa, sb, times, confidence))
+                task_rows.append(_compare_task(task_id, a, b, sa, sb, confidence))
             sus_rows.append(_compare_sus(a, b, sa, sb, confidence))
     return Comparisons(by=by, summaries=summaries, tasks=pd.DataFrame(task_rows),
                        sus=pd.DataFrame(sus_rows))  # fmt: skip
@@ -451,8 +460,9 @@ def _conditions(t: dict[str, pd.DataFrame]) -> list[str]:
 
 
 def _compare_task(
-    task_id: str, a: str, b: str, sa: Summary, sb: Summary, times: str, confidence: float
+    task_id: str, a: str, b: str, sa: Summary, sb: Summary, confidence: float
 ) -> dict[str, Any]:
+    times = sa.filters["times"]  # both summaries were made with the same filters
     ta = sa.attempts[sa.attempts["task_id"] == task_id]
     tb = sb.attempts[sb.attempts["task_id"] == task_id]
     row: dict[str, Any] = {"task_id": task_id, "a": a, "b": b, "n_a": len(ta), "n_b": len(tb)}
