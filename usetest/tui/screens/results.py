@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from usetest.plain import escaped
+from usetest.report import num, pct
 from usetest.tui.text import literal
 
 TABS = ("tasks", "charts", "satisfaction", "problems", "conditions")
@@ -32,14 +33,6 @@ TABS = ("tasks", "charts", "satisfaction", "problems", "conditions")
 def _cell(text: str) -> Text:
     """A DataTable cell shown as typed (a str cell would be read as markup)."""
     return Text(literal(text).plain)
-
-
-def _pct(v: Any) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.0f}%"
-
-
-def _num(v: Any, digits: int = 1) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
 
 
 class ResultsScreen(Screen[None]):
@@ -146,24 +139,24 @@ class ResultsScreen(Screen[None]):
         for t in s.tasks.to_dict(orient="records"):
             table.add_row(
                 _cell(str(t["task_id"])), str(t["n"]),
-                f"{_pct(t['completion'])} ({_pct(t['completion_low'])}–{_pct(t['completion_high'])})",
-                f"{_num(t['time_s'])} ({_num(t['time_low_s'])}–{_num(t['time_high_s'])})",
-                _num(t["errors_per_attempt"], 2), _num(t["assists_per_attempt"], 2),
-                f"{_num(t['seq_mean'])} ({_num(t['seq_low'])}–{_num(t['seq_high'])})",
+                f"{pct(t['completion'])} ({pct(t['completion_low'])}–{pct(t['completion_high'])})",
+                f"{num(t['time_s'])} ({num(t['time_low_s'])}–{num(t['time_high_s'])})",
+                num(t["errors_per_attempt"], 2), num(t["assists_per_attempt"], 2),
+                f"{num(t['seq_mean'])} ({num(t['seq_low'])}–{num(t['seq_high'])})",
             )  # fmt: skip
 
     def _fill_satisfaction(self, s: Any) -> None:
         lines = []
         sus = s.sus_summary
         if sus.get("n"):
-            lines.append(f"SUS {sus['mean']:.1f} (95% CI {_num(sus['low'])}–{_num(sus['high'])}), "
+            lines.append(f"SUS {sus['mean']:.1f} (95% CI {num(sus['low'])}–{num(sus['high'])}), "
                          f"n = {sus['n']}: grade {sus['grade']}, {sus['adjective']}, "
                          f"{sus['acceptability']}, {sus['percentile']:.0f}th percentile")  # fmt: skip
             lines += [f"  {r['participant']}: {r['sus']:.1f} ({r['grade']})"
                       for r in s.sus.to_dict(orient="records")]  # fmt: skip
         if s.umux_lite.get("n"):
             u = s.umux_lite
-            lines.append(f"UMUX-Lite {u['mean']:.1f} (95% CI {_num(u['low'])}–{_num(u['high'])}), "
+            lines.append(f"UMUX-Lite {u['mean']:.1f} (95% CI {num(u['low'])}–{num(u['high'])}), "
                          f"n = {u['n']}; on the SUS scale {u['sus_equivalent']:.1f}")  # fmt: skip
         if s.nps.get("n"):
             n = s.nps
@@ -192,14 +185,14 @@ class ResultsScreen(Screen[None]):
         for r in c.tasks.to_dict(orient="records"):
             table.add_row(
                 _cell(str(r["task_id"])), _cell(f"{r['a']} vs {r['b']}"),
-                f"{_pct(r.get('completion_a'))} vs {_pct(r.get('completion_b'))}",
-                _num(r.get("completion_p"), 3), _num(r.get("time_ratio"), 2),
-                _num(r.get("time_p"), 3),
+                f"{pct(r.get('completion_a'))} vs {pct(r.get('completion_b'))}",
+                num(r.get("completion_p"), 3), num(r.get("time_ratio"), 2),
+                num(r.get("time_p"), 3),
             )  # fmt: skip
         for r in c.sus.to_dict(orient="records"):
             if not r.get("note"):
                 table.add_row("SUS", _cell(f"{r['a']} vs {r['b']}"),
-                              f"{r['mean_a']:.1f} vs {r['mean_b']:.1f}", _num(r["p"], 3), "", "")  # fmt: skip
+                              f"{r['mean_a']:.1f} vs {r['mean_b']:.1f}", num(r["p"], 3), "", "")  # fmt: skip
 
     def _draw_charts(self, s: Any, comparisons: Any) -> None:
         try:
@@ -213,27 +206,14 @@ class ResultsScreen(Screen[None]):
         ids = list(reversed(list(s.tasks["task_id"]))) if len(s.tasks) else []
 
         completion = self.query_one("#chart-completion", PlotextPlot)
-        plt = completion.plt
-        plt.clear_data()
-        values = [[100 * _rate(g, t) for t in ids] for _, g in groups]
-        if len(groups) > 1:
-            plt.multiple_bar(ids, values, labels=[name for name, _ in groups], orientation="h")
-        else:
-            plt.bar(ids, values[0], orientation="h")
-        plt.xlim(0, 100)
-        plt.title("Completion rate per task, %")
+        _task_bars(completion, ids, groups, "completion", 100)
+        completion.plt.xlim(0, 100)
+        completion.plt.title("Completion rate per task, %")
         completion.refresh()
 
         times = self.query_one("#chart-time", PlotextPlot)
-        plt = times.plt
-        plt.clear_data()
-        centres = [[_finite(g.tasks.set_index("task_id").loc[t, "time_s"]) if t in set(g.tasks["task_id"]) else 0
-                    for t in ids] for _, g in groups]  # fmt: skip
-        if len(groups) > 1:
-            plt.multiple_bar(ids, centres, labels=[name for name, _ in groups], orientation="h")
-        else:
-            plt.bar(ids, centres[0], orientation="h")
-        plt.title("Time on task, s (geometric mean, or median from 25 attempts)")
+        _task_bars(times, ids, groups, "time_s", 1)
+        times.plt.title("Time on task, s (geometric mean, or median from 25 attempts)")
         times.refresh()
 
         sus_plot = self.query_one("#chart-sus", PlotextPlot)
@@ -248,12 +228,22 @@ class ResultsScreen(Screen[None]):
         sus_plot.refresh()
 
 
-def _rate(s: Any, task_id: str) -> float:
+def _task_bars(plot: Any, ids: list[str], groups: list[tuple[str, Any]], column: str,
+               scale: float) -> None:  # fmt: skip
+    """One horizontal bar per task (a group of bars with several conditions) of ``column``."""
+    plt = plot.plt
+    plt.clear_data()
+    values = [[scale * _value(g, t, column) for t in ids] for _, g in groups]
+    if len(groups) > 1:
+        plt.multiple_bar(ids, values, labels=[name for name, _ in groups], orientation="h")
+    else:
+        plt.bar(ids, values[0], orientation="h")
+
+
+def _value(s: Any, task_id: str, column: str) -> float:
+    """A task's figure from the summary, 0 where the task or the figure is missing."""
     rows = s.tasks[s.tasks["task_id"] == task_id]
-    return _finite(rows["completion"].iloc[0]) if len(rows) else 0.0
-
-
-def _finite(v: Any) -> float:
+    v = rows[column].iloc[0] if len(rows) else None
     return 0.0 if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
