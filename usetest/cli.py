@@ -297,13 +297,11 @@ def _print_summary(s: object, condition: str | None) -> None:
 
     console = Console()
     title = f"{s.study} — {len(s.sessions)} participants" + (f" — {condition}" if condition else "")
-    table = Table(title=Text(escaped(title)), title_justify="left")  # as typed: no markup
+    table = Table(title=Text(escaped(title)), title_justify="left",  # as typed: no markup
+                  box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)  # fmt: skip
     def secs(v: float) -> str:  # 65.8 s reads as 66 in a table; 4.3 s keeps its decimal
         return num(v, "{:.0f}" if v is not None and v == v and v >= 10 else "{:.1f}")
 
-    table.box = box.SIMPLE_HEAD
-    table.padding = (0, 1)
-    table.show_edge = False
     widest = max((len(str(t)) for t in s.tasks.get("task_id", [])), default=4)
     table.add_column("task", no_wrap=True, min_width=min(widest, 24))
     # the 95% intervals go on a second line in the cell, so the table fits 80 columns
