@@ -436,6 +436,26 @@ def compare(
         raise AnalysisError("a comparison needs sessions in two or more conditions; this "
                             f"database has {len(conditions) or 'no'} condition"
                             f"{'' if len(conditions) == 1 else 's'}")  # fmt: skip
+    return _compare(t, conditions, confidence, filters)
+
+
+def study_results(
+    db_path: str | Path, *, confidence: float = 0.95, **filters: Any
+) -> tuple[Summary, Comparisons | None]:
+    """The summary and, when the sessions kept span two or more conditions and no single
+    condition was asked for, the comparison of those conditions; from one read of the database.
+    What reports, exports and the results view show."""
+    t = _read_for_summary(db_path)
+    summary = _summarise(t, confidence=confidence, **filters)
+    conditions = _conditions(t) if filters.get("condition") is None else []
+    rest = {k: v for k, v in filters.items() if k != "condition"}
+    comparisons = _compare(t, conditions, confidence, rest) if len(conditions) >= 2 else None
+    return summary, comparisons
+
+
+def _compare(
+    t: dict[str, pd.DataFrame], conditions: list[str], confidence: float, filters: dict[str, Any]
+) -> Comparisons:
     summaries = {
         c: _summarise(t, condition=c, confidence=confidence, **filters) for c in conditions
     }
@@ -446,7 +466,7 @@ def compare(
             for task_id in sa.tasks["task_id"] if len(sa.tasks) else []:
                 task_rows.append(_compare_task(task_id, a, b, sa, sb, confidence))
             sus_rows.append(_compare_sus(a, b, sa, sb, confidence))
-    return Comparisons(by=by, summaries=summaries, tasks=pd.DataFrame(task_rows),
+    return Comparisons(by="condition", summaries=summaries, tasks=pd.DataFrame(task_rows),
                        sus=pd.DataFrame(sus_rows))  # fmt: skip
 
 

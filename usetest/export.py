@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from usetest import __version__
-from usetest.analysis import AnalysisError, compare, connect, summarise
+from usetest.analysis import connect, study_results
 
 FORMATS = ("csv", "json", "xlsx", "parquet")
 FREE_TEXT = {"notes": ["text"], "errors": ["note"], "answers": ["value_text"], "events": ["payload"]}
@@ -133,7 +133,7 @@ def export(
 
 
 def _summary_tables(db_path: str | Path) -> dict[str, pd.DataFrame]:
-    summary = summarise(db_path)
+    summary, comparisons = study_results(db_path)
     tables = {
         "summary_tasks": summary.tasks,
         "summary_sus": summary.sus,
@@ -144,10 +144,6 @@ def _summary_tables(db_path: str | Path) -> dict[str, pd.DataFrame]:
             {"questionnaire": "nps", **summary.nps},
         ]),
     }  # fmt: skip
-    try:
-        comparisons = compare(db_path)
-    except AnalysisError:
-        comparisons = None  # fewer than two conditions: nothing to compare
     if comparisons is not None:
         tables["summary_conditions_tasks"] = comparisons.tasks
         tables["summary_conditions_sus"] = comparisons.sus

@@ -598,17 +598,11 @@ def write_report(db_path: str | Path, out: str | Path, *, fmt: str = "html", cif
     With two or more conditions among the sessions (and no single condition chosen), the
     report compares them. Files are created 0600: the report holds participant data.
     """
-    from usetest.analysis import AnalysisError, compare, summarise
+    from usetest.analysis import study_results
 
     if fmt not in ("html", "md"):
         raise ReportError(f"unknown report format {fmt!r}: use html or md")
-    summary = summarise(db_path, **filters)
-    comparisons = None
-    if filters.get("condition") is None:
-        try:
-            comparisons = compare(db_path, **filters)
-        except AnalysisError:
-            comparisons = None  # fewer than two conditions: nothing to compare
+    summary, comparisons = study_results(db_path, **filters)
     doc = build(Inputs(summary, comparisons, Path(db_path).name, charts), cif=cif)
     target = Path(out)
     written: list[Path] = []

@@ -1,8 +1,8 @@
 """The results view: the study summary as tables and terminal charts, inside the app.
 
 Opened by ``usetest results DB`` or with ``r`` from the session summary. The numbers come from
-:func:`usetest.analysis.summarise` (and ``compare`` with two or more conditions), computed in a
-worker thread so the screen appears at once; ``r`` recomputes them, e.g. while other sessions
+:func:`usetest.analysis.study_results` (the summary, and the comparison with two or more
+conditions), computed in a worker thread so the screen appears at once; ``r`` recomputes them, e.g. while other sessions
 are being logged into the same database (reads never block the writer).
 
 Charts use textual-plotext (the ``charts`` extra); without it the view shows the tables and
@@ -100,16 +100,10 @@ class ResultsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="results")
     def compute(self) -> None:
-        from usetest.analysis import AnalysisError, compare, summarise
+        from usetest.analysis import AnalysisError, study_results
 
         try:
-            summary = summarise(self.db_path, **self.filters)
-            comparisons = None
-            if self.filters.get("condition") is None:
-                try:
-                    comparisons = compare(self.db_path, **self.filters)
-                except AnalysisError:
-                    comparisons = None  # fewer than two conditions
+            summary, comparisons = study_results(self.db_path, **self.filters)
         except AnalysisError as exc:
             self.app.call_from_thread(self._show_error, str(exc))
             return
