@@ -76,6 +76,11 @@ def _task_ids(groups: Groups) -> list[str]:
     return ids
 
 
+def _row(task: int, group: int, groups: int, step: float) -> float:
+    """The y of a group's bar or dots on a task's row: the groups centred on the row."""
+    return task + (group - (groups - 1) / 2) * step
+
+
 def _legend(ax: Axes, groups: Groups) -> None:
     if len(groups) > 1:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
@@ -94,7 +99,7 @@ def completion_chart(groups: Groups) -> str:
             if rows is None or task_id not in rows.index or not rows.loc[task_id, "n"]:
                 continue
             r = rows.loc[task_id]
-            ys.append(i + (g - (len(groups) - 1) / 2) * step)
+            ys.append(_row(i, g, len(groups), step))
             xs.append(100 * r["completion"])
             lo.append(100 * (r["completion"] - r["completion_low"]))
             hi.append(100 * (r["completion_high"] - r["completion"]))
@@ -120,7 +125,7 @@ def time_chart(groups: Groups, times: str = "success") -> str:
         colour = PALETTE[g % len(PALETTE)]
         rows = s.tasks.set_index("task_id") if len(s.tasks) else None
         for i, task_id in enumerate(ids):
-            y = i + (g - (len(groups) - 1) / 2) * step
+            y = _row(i, g, len(groups), step)
             a = s.attempts[s.attempts["task_id"] == task_id] if len(s.attempts) else s.attempts
             if len(a):
                 shown = a[a["success"]] if times == "success" else a

@@ -170,14 +170,12 @@ def _write(out: Path, fmt: str, streamed: Streamed, summaries: dict[str, pd.Data
                 df.to_excel(writer, sheet_name=name[:31], index=False)
                 tick(len(df))
         return [path]
+    write = {"csv": _csv, "json": _json, "parquet": _parquet}[fmt]
+    everything = [*streamed, *((name, iter([df]), {}) for name, df in summaries.items())]
     written = []
-    for name, parts, types in streamed:
+    for name, parts, types in everything:
         path = out / f"{name}.{fmt}"
-        {"csv": _csv, "json": _json, "parquet": _parquet}[fmt](path, parts, types, tick)
-        written.append(path)
-    for name, df in summaries.items():
-        path = out / f"{name}.{fmt}"
-        {"csv": _csv, "json": _json, "parquet": _parquet}[fmt](path, iter([df]), {}, tick)
+        write(path, parts, types, tick)
         written.append(path)
     return written
 
