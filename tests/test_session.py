@@ -11,19 +11,10 @@ from hypothesis import strategies as st
 
 from tests.conftest import STUDY_YAML
 from usetest.clock import FakeClock
+from usetest.events import TASK_ENDED, UNDO, Event, SessionError, SessionState, replay
+from usetest.order import assign_order, participant_number, williams_square
 from usetest.scenario import LoadedScenario, parse_scenario
-from usetest.session import (
-    TASK_ENDED,
-    UNDO,
-    Event,
-    Session,
-    SessionError,
-    SessionState,
-    assign_order,
-    participant_number,
-    replay,
-    williams_square,
-)
+from usetest.session import Session
 
 
 class ListSink:

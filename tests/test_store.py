@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import STUDY_YAML
 from usetest import recorder, store
+from usetest.events import replay
 from usetest.scenario import parse_scenario
-from usetest.session import replay
 from usetest.store import SCHEMA_VERSION, StoreError, open_db
 
 

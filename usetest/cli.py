@@ -141,7 +141,7 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
         sys.exit(EXIT_INVALID)
     db_path = db_path or Path("results") / f"{scenario.stem}.db"
     if plan:
-        _print_plan(loaded, db_path, participant)
+        _print_plan(loaded, db_path, participant, condition)
         return
     from usetest.tui.app import make_app
 
@@ -443,25 +443,28 @@ def merge(sources: tuple[Path, ...], target: Path) -> None:
                f"{result.already_there} already there")  # fmt: skip
 
 
-def _print_plan(loaded: object, db_path: Path, participant: str | None) -> None:
+def _print_plan(loaded: object, db_path: Path, participant: str | None,
+                condition: str | None) -> None:  # fmt: skip
     from usetest import store
     from usetest.plain import escaped
+    from usetest.recorder import plan_order
     from usetest.scenario import LoadedScenario
-    from usetest.session import assign_order
 
     assert isinstance(loaded, LoadedScenario)
+    sc = loaded.scenario
+    if sc.conditions and condition is None:
+        condition = sc.conditions[0]
     try:
         db = store.open_db(db_path)
         code = participant or store.next_participant_code(db)
-        ordinal = len(store.list_sessions(db)) + 1
+        order = plan_order(db, loaded, code, condition)
     except store.StoreError as exc:
         _fail(str(exc))
-    sc = loaded.scenario
-    order = assign_order(sc, loaded.sha256, code, ordinal)
     # scenario text reaches the terminal escaped: an ESC in a title must not act on it
     click.echo(escaped(f"{sc.study} ({len(sc.tasks)} tasks, order {sc.task_order}); "
                        f"database {db_path}", one_line=True))  # fmt: skip
-    click.echo(escaped(f"participant {code} would get:", one_line=True))
+    where = f" in condition {condition}" if condition else ""
+    click.echo(escaped(f"participant {code}{where} would get:", one_line=True))
     for i, task_id in enumerate(order, start=1):
         task = sc.task(task_id)
         limit = f" [{task.time_limit}s]" if task.time_limit else ""

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from usetest import store
 from usetest.clock import Clock, SystemClock, iso_utc
+from usetest.events import SessionError
+from usetest.order import assign_order, square_row
 from usetest.scenario import LoadedScenario, ScenarioError, parse_scenario
-from usetest.session import Session, SessionError, assign_order
+from usetest.session import Session
 from usetest.store import SessionRecord, StoreError
 
 if TYPE_CHECKING:
@@ -45,6 +47,19 @@ def _time_limits(loaded: LoadedScenario) -> dict[str, int | None]:
     return {t.id: t.time_limit for t in loaded.scenario.tasks}
 
 
+def plan_order(
+    db: Database | None, loaded: LoadedScenario, participant: str, condition: str | None
+) -> list[str]:
+    """The task order ``participant`` would get now (``db=None``: an empty study)."""
+    sessions = store.list_sessions(db) if db is not None else []
+    sc = loaded.scenario
+    row = None
+    if sc.task_order == "latin-square" and sc.conditions:
+        row = square_row(sc, (s.order for s in sessions
+                              if s.condition == condition and s.status != "abandoned"))  # fmt: skip
+    return assign_order(sc, loaded.sha256, participant.strip(), len(sessions) + 1, row)
+
+
 def start(
     db: Database,
     loaded: LoadedScenario,
@@ -52,8 +67,14 @@ def start(
     moderator: str | None = None,
     condition: str | None = None,
     clock: Clock | None = None,
+    consent: str | None = None,
 ) -> Recording:
-    """Record a new session: store the scenario, assign the order, log ``session_started``."""
+    """Record a new session: store the scenario, assign the order, log ``session_started``.
+
+    ``consent`` is how consent was obtained (``in the app`` or ``before the app``); it is
+    recorded right after the start, with the scenario's consent wording. None: not yet (the
+    app asks for it before the first task).
+    """
     clock = clock or SystemClock()
     sc = loaded.scenario
     if sc.conditions and condition not in sc.conditions:
@@ -65,8 +86,7 @@ def start(
         raise StoreError("this study has no conditions — leave the condition out")
     now = iso_utc(clock.utc_now())
     scenario_id = store.save_scenario(db, loaded, now)
-    ordinal = len(store.list_sessions(db)) + 1
-    order = assign_order(sc, loaded.sha256, participant.strip(), ordinal)
+    order = plan_order(db, loaded, participant, condition)
     record = store.create_session(
         db, scenario_id=scenario_id, participant=participant, moderator=moderator,
         condition=condition, order=order, started_at=now,
@@ -77,6 +97,8 @@ def start(
         participant=record.participant, moderator=record.moderator,
         condition=record.condition, scenario_sha256=loaded.sha256, session_uid=record.uid,
     )  # fmt: skip
+    if consent is not None:
+        session.record_consent(sc.consent_wording, consent)
     return Recording(session, store.get_session(db, record.id), loaded)
 
 

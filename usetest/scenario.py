@@ -157,6 +157,12 @@ class ReportInfo(BaseModel):
     """How a session ran: welcome, consent, instructions, think-aloud, debrief."""
 
 
+DEFAULT_CONSENT = (
+    "The participant has read the information sheet, had their questions answered, and agrees "
+    "to take part and to have the session recorded; they may stop at any time."
+)
+
+
 class Scenario(BaseModel):
     """A usability study: what the participant does and what is asked afterwards."""
 
@@ -164,6 +170,9 @@ class Scenario(BaseModel):
 
     study: Text
     """Name of the study, e.g. `Checkout redesign, round 2`."""
+    study_id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)] | None = None
+    """A stable identifier for the study (e.g. `checkout-2026`): give it when the title may
+    be renamed. A database holds one study: the `study_id` if given, else the `study` title."""
     product: str | None = None
     """The product or prototype tested (also fills in the NPS question)."""
     description: str | None = None
@@ -182,6 +191,18 @@ class Scenario(BaseModel):
     """After the tasks: `sus`, `umux-lite`, `nps` and/or custom blocks, in this order."""
     report: ReportInfo | None = None
     """Extra text for `usetest report --cif`: goals, participants, facility, environment."""
+    consent: Text | None = None
+    """The consent statement the moderator confirms before the first task (a default wording
+    is used when omitted); it is recorded with each session's consent."""
+
+    @property
+    def study_key(self) -> str:
+        """What identifies the study in a database: ``study_id`` if given, else the title."""
+        return self.study_id or self.study
+
+    @property
+    def consent_wording(self) -> str:
+        return (self.consent or DEFAULT_CONSENT).strip()
 
     def task(self, task_id: str) -> Task:
         for task in self.tasks:

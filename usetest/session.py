@@ -1,419 +1,67 @@
-"""The session engine: a plain state machine over an append-only list of events.
+"""The session engine: commands in, committed events out.
 
-It owns what may happen during a moderated session and what it means: starting, pausing,
-resuming and ending tasks; errors, assists, notes; questionnaire answers; undo. It knows nothing
-of SQL or Textual. Each command
+It owns what a moderator may do during a session and checks each command against the session's
+state before anything is written: starting, pausing, resuming and ending tasks; errors, assists,
+notes; consent; questionnaire answers (or a declined item); undo; corrections after the fact.
+It knows nothing of SQL or Textual. Each command
 
 1. checks the command against the current state (raising :class:`SessionError` with a message a
    moderator can act on, before anything is written),
-2. builds the :class:`Event` and the state that follows from it,
+2. builds the :class:`~usetest.events.Event` and the state that follows from it
+   (:func:`usetest.events.apply`),
 3. hands both to the *sink* (the store), which commits them before returning,
 4. and only then adopts the new state.
 
 So the screen can acknowledge an event only after it is on disk, and a failed write leaves the
-engine exactly as it was.
-
-State is a pure function of the events (:func:`replay`): the engine rebuilds an unfinished
-session after a crash from what the store kept. Undo is an event too; it cancels the most recent
-event that is still in effect, and the state is then replayed from the events left in effect.
-
-Time on task is the sum of running intervals on the monotonic clock. Monotonic readings only
-compare within one process run, so every event carries the run number; when a session is
-resumed in a new run, a task that was running is closed at the last event recorded in the old
-run and waits, paused, for the moderator. The time between that last event and the crash is not
-counted (and the resume event says how long ago that was in wall-clock time).
+engine exactly as it was. What the events mean lives in :mod:`usetest.events`; which order of
+tasks a participant gets, in :mod:`usetest.order`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import random
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from usetest.clock import Clock, iso_utc
+from usetest.events import (
+    ANSWER_RECORDED,
+    ASSIST_LOGGED,
+    CONSENT_RECORDED,
+    CORRECTION,
+    ERROR_LOGGED,
+    NOTE_KINDS,
+    NOTE_LOGGED,
+    OUTCOMES,
+    SESSION_ABANDONED,
+    SESSION_COMPLETED,
+    SESSION_RESUMED,
+    SESSION_STARTED,
+    SEVERITIES,
+    TASK_ENDED,
+    TASK_PAUSED,
+    TASK_RESUMED,
+    TASK_STARTED,
+    UNCLASSIFIED,
+    UNDO,
+    UNDOABLE,
+    Event,
+    Moment,
+    SessionError,
+    SessionState,
+    TaskState,
+    apply,
+    effective_events,
+    replay,
+)
 from usetest.questionnaires import SEQ, Questionnaire, questionnaires_for
 from usetest.scenario import Scenario
-
-OUTCOMES = ("success", "partial", "fail", "abandoned", "skipped")
-NOTE_KINDS = ("observation", "quote", "problem")
-SEVERITIES = (0, 1, 2, 3, 4)  # Nielsen's severity ratings, 0 = not a problem .. 4 = catastrophe
-UNCLASSIFIED = "unclassified"
-
-Outcome = Literal["success", "partial", "fail", "abandoned", "skipped"]
-TaskStatus = Literal["pending", "running", "paused", "ended"]
-SessionStatus = Literal["in_progress", "completed", "abandoned"]
-
-# Event kinds. The names are stored in the database: never rename one.
-SESSION_STARTED = "session_started"
-SESSION_RESUMED = "session_resumed"
-SESSION_COMPLETED = "session_completed"
-SESSION_ABANDONED = "session_abandoned"
-TASK_STARTED = "task_started"
-TASK_PAUSED = "task_paused"
-TASK_RESUMED = "task_resumed"
-TASK_ENDED = "task_ended"
-ERROR_LOGGED = "error_logged"
-ASSIST_LOGGED = "assist_logged"
-NOTE_LOGGED = "note_logged"
-ANSWER_RECORDED = "answer_recorded"
-UNDO = "undo"
-
-EVENT_KINDS = (
-    SESSION_STARTED, SESSION_RESUMED, SESSION_COMPLETED, SESSION_ABANDONED,
-    TASK_STARTED, TASK_PAUSED, TASK_RESUMED, TASK_ENDED,
-    ERROR_LOGGED, ASSIST_LOGGED, NOTE_LOGGED, ANSWER_RECORDED, UNDO,
-)  # fmt: skip
-# Session lifecycle events and undo itself cannot be undone.
-UNDOABLE = frozenset(EVENT_KINDS) - {
-    SESSION_STARTED, SESSION_RESUMED, SESSION_COMPLETED, SESSION_ABANDONED, UNDO
-}  # fmt: skip
-
-
-class SessionError(Exception):
-    """A command that does not fit the session's state; the message says what to do instead."""
-
-
-@dataclass(frozen=True)
-class Event:
-    """One thing that happened, as stored: the log is append-only and in ``seq`` order."""
-
-    seq: int
-    """1, 2, 3 … within the session."""
-    run: int
-    """Which process run wrote it (1 for the first, +1 for each resume)."""
-    kind: str
-    task_id: str | None
-    payload: Mapping[str, Any]
-    mono_ms: int
-    """Monotonic clock of the run that wrote it, in milliseconds."""
-    at: str
-    """Wall-clock time in UTC, ISO 8601 with milliseconds."""
-
-
-@dataclass(frozen=True)
-class TaskState:
-    """Where one task of the session stands."""
-
-    task_id: str
-    position: int
-    """1-based place in this participant's task order."""
-    status: TaskStatus = "pending"
-    outcome: Outcome | None = None
-    closed_ms: int = 0
-    """Running time of the intervals already closed (by a pause, an end or an interruption)."""
-    running_since: tuple[int, int] | None = None
-    """(run, mono_ms) of the start or resume that opened the current running interval."""
-    paused_since: tuple[int, int] | None = None
-    pause_reason: str | None = None
-    pauses: int = 0
-    pause_ms: int = 0
-    interruptions: int = 0
-    """How many times a crash or kill cut a running interval short."""
-    errors: int = 0
-    assists: int = 0
-    started_at: str | None = None
-    ended_at: str | None = None
-
-    def time_ms(self, run: int | None = None, now_mono: int | None = None) -> int:
-        """Time on task so far; the open interval counts when ``now`` is in the same run."""
-        total = self.closed_ms
-        if self.running_since and run == self.running_since[0] and now_mono is not None:
-            total += max(0, now_mono - self.running_since[1])
-        return total
-
-
-@dataclass(frozen=True)
-class ErrorEntry:
-    seq: int
-    task_id: str
-    type_key: str | None
-    type_name: str
-    note: str | None
-    at: str
-
-
-@dataclass(frozen=True)
-class NoteEntry:
-    seq: int
-    task_id: str | None
-    kind: str
-    text: str
-    severity: int | None
-    at: str
-
-
-@dataclass(frozen=True)
-class Answer:
-    seq: int
-    questionnaire: str
-    item: str
-    task_id: str | None
-    value: int | str
-    at: str
-
-
-AnswerKey = tuple[str, str, str]  # questionnaire, item, task id or ""
-
-
-@dataclass(frozen=True)
-class SessionState:
-    """Everything the events say about a session; rebuilt identically by :func:`replay`."""
-
-    order: tuple[str, ...]
-    tasks: Mapping[str, TaskState]
-    answers: Mapping[AnswerKey, Answer] = field(default_factory=dict)
-    errors: Mapping[int, ErrorEntry] = field(default_factory=dict)
-    notes: Mapping[int, NoteEntry] = field(default_factory=dict)
-    status: SessionStatus = "in_progress"
-    run: int = 1
-    last_mono: Mapping[int, int] = field(default_factory=dict)
-    """Per run, the monotonic reading of the last event that run wrote."""
-    last_at: str | None = None
-
-    @property
-    def current_task(self) -> str | None:
-        """The task being worked on, or the next one to do; None when all have ended."""
-        for task_id in self.order:
-            if self.tasks[task_id].status != "ended":
-                return task_id
-        return None
-
-    @property
-    def active_task(self) -> str | None:
-        """The task whose timer is running or paused, if any."""
-        for task_id in self.order:
-            if self.tasks[task_id].status in ("running", "paused"):
-                return task_id
-        return None
-
-    def answer(self, questionnaire: str, item: str, task_id: str | None = None) -> Answer | None:
-        return self.answers.get((questionnaire, item, task_id or ""))
-
-
-@dataclass(frozen=True)
-class Moment:
-    """Both clock readings at one instant (e.g. when a key was pressed)."""
-
-    mono_ms: int
-    utc: datetime
-
 
 Sink = Callable[[Event, SessionState], None]
 """Makes an event and the state after it durable before returning (the store's ``commit``)."""
 
-
-def initial_state(order: Sequence[str]) -> SessionState:
-    return SessionState(
-        order=tuple(order),
-        tasks={t: TaskState(task_id=t, position=i + 1) for i, t in enumerate(order)},
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Applying events (pure). Each function returns the state after the event. Events reaching here
-# were checked when they were first recorded, so replay never raises for a stored log.
-
-
-def _set_task(state: SessionState, task: TaskState, **extra: Any) -> SessionState:
-    tasks = dict(state.tasks)
-    tasks[task.task_id] = task
-    return replace(state, tasks=tasks, **extra)
-
-
-def _close_interval(task: TaskState, run: int, mono: int) -> TaskState:
-    if task.running_since is None:
-        return task
-    since_run, since_mono = task.running_since
-    gained = max(0, mono - since_mono) if since_run == run else 0
-    return replace(task, closed_ms=task.closed_ms + gained, running_since=None)
-
-
-def apply(state: SessionState, event: Event) -> SessionState:
-    """The state after ``event`` (undo excepted: see :func:`replay`)."""
-    last_mono = dict(state.last_mono)
-    last_mono[event.run] = event.mono_ms
-    state = replace(state, last_mono=last_mono, last_at=event.at, run=max(state.run, event.run))
-    kind, p = event.kind, event.payload
-    task = state.tasks.get(event.task_id) if event.task_id else None
-
-    if kind == SESSION_STARTED:
-        return state
-    if kind == SESSION_RESUMED:
-        return _interrupt_running(state, event)
-    if kind == SESSION_COMPLETED:
-        return replace(state, status="completed")
-    if kind == SESSION_ABANDONED:
-        return replace(state, status="abandoned")
-    if kind == TASK_STARTED and task:
-        return _set_task(state, replace(
-            task, status="running", running_since=(event.run, event.mono_ms), started_at=event.at
-        ))  # fmt: skip
-    if kind == TASK_PAUSED and task:
-        task = _close_interval(task, event.run, event.mono_ms)
-        return _set_task(state, replace(
-            task, status="paused", paused_since=(event.run, event.mono_ms),
-            pause_reason=p.get("reason"), pauses=task.pauses + 1,
-        ))  # fmt: skip
-    if kind == TASK_RESUMED and task:
-        pause_ms = task.pause_ms
-        if task.paused_since and task.paused_since[0] == event.run:
-            pause_ms += max(0, event.mono_ms - task.paused_since[1])
-        return _set_task(state, replace(
-            task, status="running", running_since=(event.run, event.mono_ms),
-            paused_since=None, pause_reason=None, pause_ms=pause_ms,
-        ))  # fmt: skip
-    if kind == TASK_ENDED and task:
-        task = _close_interval(task, event.run, event.mono_ms)
-        pause_ms = task.pause_ms
-        if task.paused_since and task.paused_since[0] == event.run:
-            pause_ms += max(0, event.mono_ms - task.paused_since[1])
-        return _set_task(state, replace(
-            task, status="ended", outcome=p["outcome"], ended_at=event.at,
-            paused_since=None, pause_reason=None, pause_ms=pause_ms,
-        ))  # fmt: skip
-    if kind == ERROR_LOGGED and task:
-        errors = dict(state.errors)
-        errors[event.seq] = ErrorEntry(
-            event.seq, task.task_id, p.get("type_key"), p["type_name"], p.get("note"), event.at
-        )
-        return _set_task(state, replace(task, errors=task.errors + 1), errors=errors)
-    if kind == ASSIST_LOGGED and task:
-        return _set_task(state, replace(task, assists=task.assists + 1))
-    if kind == NOTE_LOGGED:
-        notes = dict(state.notes)
-        notes[event.seq] = NoteEntry(
-            event.seq, event.task_id, p["kind"], p["text"], p.get("severity"), event.at
-        )
-        return replace(state, notes=notes)
-    if kind == ANSWER_RECORDED:
-        answers = dict(state.answers)
-        key = (p["questionnaire"], p["item"], event.task_id or "")
-        answers[key] = Answer(
-            event.seq, p["questionnaire"], p["item"], event.task_id, p["value"], event.at
-        )
-        return replace(state, answers=answers)
-    return state
-
-
-def _interrupt_running(state: SessionState, event: Event) -> SessionState:
-    """A new run began: close every interval left open by the previous run at its last event."""
-    tasks = dict(state.tasks)
-    for task_id, task in state.tasks.items():
-        if task.status != "running" or task.running_since is None:
-            continue
-        old_run = task.running_since[0]
-        end = state.last_mono.get(old_run, task.running_since[1])
-        closed = _close_interval(task, old_run, end)
-        tasks[task_id] = replace(
-            closed, status="paused", paused_since=(event.run, event.mono_ms),
-            pause_reason="interrupted", interruptions=task.interruptions + 1,
-        )  # fmt: skip
-    return replace(state, tasks=tasks)
-
-
-def effective_events(events: Iterable[Event]) -> list[Event]:
-    """The events still in effect: each undo removes the latest undoable event left."""
-    kept: list[Event] = []
-    for event in events:
-        if event.kind == UNDO:
-            for i in range(len(kept) - 1, -1, -1):
-                if kept[i].kind in UNDOABLE:
-                    del kept[i]
-                    break
-        else:
-            kept.append(event)
-    return kept
-
-
-def replay(order: Sequence[str], events: Sequence[Event]) -> SessionState:
-    """Rebuild the state from the stored log (the inverse of recording it)."""
-    state = initial_state(order)
-    # Run boundaries must see every event a run wrote, undone or not: they prove the process
-    # was alive then, so an interval cut short by a crash ends at the run's true last event.
-    last_mono_all: dict[int, int] = {}
-    kept = effective_events(events)
-    kept_seqs = {e.seq for e in kept}
-    for event in events:
-        last_mono_all[event.run] = event.mono_ms
-        if event.seq in kept_seqs:
-            if event.kind == SESSION_RESUMED:
-                state = replace(state, last_mono={**state.last_mono, **last_mono_all})
-            state = apply(state, event)
-    return replace(
-        state,
-        last_mono=last_mono_all,
-        last_at=events[-1].at if events else None,
-        run=max((e.run for e in events), default=1),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Task order.
-
-
-def participant_number(code: str) -> int | None:
-    """The number in a participant code (``P07`` -> 7), used to pick a Latin-square row."""
-    digits = re.findall(r"\d+", code)
-    return int(digits[-1]) if digits else None
-
-
-def williams_square(n: int) -> list[list[int]]:
-    """A balanced Latin square (Williams 1949): each task follows every other equally often.
-
-    For an even number of tasks the square has n rows; for an odd number, n rows plus their
-    mirror images (2n rows), as balance needs. Row r of the first column pattern is
-    0, 1, n-1, 2, n-2, … shifted by r.
-    """
-    if n <= 0:
-        return []
-    first: list[int] = [0]
-    low, high = 1, n - 1
-    for i in range(1, n):
-        if i % 2 == 1:
-            first.append(low)
-            low += 1
-        else:
-            first.append(high)
-            high -= 1
-    rows = [[(x + r) % n for x in first] for r in range(n)]
-    if n % 2 == 1:
-        rows += [list(reversed(row)) for row in rows]
-    return rows
-
-
-def assign_order(
-    scenario: Scenario, scenario_sha256: str, participant: str, ordinal: int
-) -> list[str]:
-    """The task order one participant gets, reproducibly.
-
-    - ``fixed``: the scenario's order.
-    - ``random``: shuffled with a seed derived from the scenario's content hash and the
-      participant code, so the same participant always gets the same order for the same file.
-    - ``latin-square``: row k of a balanced Latin square (:func:`williams_square`), where k is
-      the number in the participant code (P01 -> first row) or, for a code without digits, the
-      session's ordinal in the database.
-    """
-    ids = [t.id for t in scenario.tasks]
-    if scenario.task_order == "random":
-        seed = hashlib.sha256(f"{scenario_sha256}\0{participant}".encode()).hexdigest()
-        rng = random.Random(int(seed[:16], 16))
-        rng.shuffle(ids)
-        return ids
-    if scenario.task_order == "latin-square":
-        rows = williams_square(len(ids))
-        number = participant_number(participant) or ordinal
-        row = rows[(max(number, 1) - 1) % len(rows)]
-        return [ids[i] for i in row]
-    return ids
-
-
-# ---------------------------------------------------------------------------------------------
-# The engine.
-
+# Kinds that may still be recorded once a session is completed or abandoned: the log stays an
+# audit trail of what was changed afterwards.
+AFTER_THE_END = frozenset({UNDO, CORRECTION})
 
 class Session:
     """A session being recorded: commands in, committed events out.
@@ -505,7 +153,7 @@ class Session:
         self, kind: str, task_id: str | None, payload: Mapping[str, Any], run: int | None = None,
         at: Moment | None = None,
     ) -> Event:  # fmt: skip
-        if self.state.status != "in_progress" and kind != UNDO:
+        if self.state.status != "in_progress" and kind not in AFTER_THE_END:
             raise SessionError(f"the session is {self.state.status}; nothing more can be logged")
         moment = at or self.now()
         run = run or self.run
@@ -603,9 +251,14 @@ class Session:
         return task
 
     def log_error(
-        self, type_key: str | None = None, note: str | None = None, task_id: str | None = None
-    ) -> Event:
-        """An error of a scenario error type (by its hotkey), or unclassified with no key."""
+        self, type_key: str | None = None, note: str | None = None, task_id: str | None = None,
+        at: Moment | None = None,
+    ) -> Event:  # fmt: skip
+        """An error of a scenario error type (by its hotkey), or unclassified with no key.
+
+        ``at`` (from :meth:`now`, taken when the error key was pressed) stamps the event with
+        that instant, not with the moment its dialog was confirmed.
+        """
         task = self._started_task(task_id, "an error")
         if type_key is not None and type_key not in self._error_types:
             keys = ", ".join(self._error_types) or "none"
@@ -613,19 +266,23 @@ class Session:
         name = self._error_types[type_key] if type_key is not None else UNCLASSIFIED
         return self._record(ERROR_LOGGED, task.task_id, {
             "type_key": type_key, "type_name": name, "note": (note or "").strip() or None,
-        })  # fmt: skip
+        }, at=at)  # fmt: skip
 
-    def log_assist(self, note: str | None = None, task_id: str | None = None) -> Event:
+    def log_assist(
+        self, note: str | None = None, task_id: str | None = None, at: Moment | None = None
+    ) -> Event:
         task = self._started_task(task_id, "an assist")
-        return self._record(ASSIST_LOGGED, task.task_id, {"note": (note or "").strip() or None})
+        payload = {"note": (note or "").strip() or None}
+        return self._record(ASSIST_LOGGED, task.task_id, payload, at=at)
 
     def log_note(
         self, text: str, kind: str = "observation", severity: int | None = None,
-        task_id: str | None = None,
+        task_id: str | None = None, at: Moment | None = None,
     ) -> Event:  # fmt: skip
         """A timestamped observation, quote or problem (problems may carry severity 0–4).
 
-        Notes are allowed at any time; they belong to the active task if there is one.
+        Notes are allowed at any time; they belong to the active task if there is one. ``at``
+        stamps the note with the instant the note key was pressed.
         """
         if kind not in NOTE_KINDS:
             raise SessionError(f"unknown note kind {kind!r}; use one of {', '.join(NOTE_KINDS)}")
@@ -642,19 +299,26 @@ class Session:
             raise SessionError(f"no task {task_id!r} in this session")
         return self._record(NOTE_LOGGED, task_id, {
             "kind": kind, "text": text, "severity": severity,
-        })  # fmt: skip
+        }, at=at)  # fmt: skip
 
     def answer(
-        self, questionnaire: str, item: str, value: int | str, task_id: str | None = None
+        self, questionnaire: str, item: str, value: int | str | None, task_id: str | None = None
     ) -> Event:
-        """Record an answer; answering the same item again replaces the earlier answer."""
+        """Record an answer; answering the same item again replaces the earlier answer.
+
+        ``value=None`` records that the participant declined a rating item (see
+        :meth:`decline`).
+        """
         q = self._questionnaires.get(questionnaire)
         if q is None:
             raise SessionError(f"this scenario has no questionnaire {questionnaire!r}")
         spec = next((i for i in q.items if i.id == item), None)
         if spec is None:
             raise SessionError(f"questionnaire {questionnaire!r} has no item {item!r}")
-        if spec.kind == "scale":
+        if value is None:
+            if spec.kind != "scale":
+                raise SessionError(f"{item} is a text question: leave it empty instead")
+        elif spec.kind == "scale":
             if isinstance(value, bool) or not isinstance(value, int):
                 raise SessionError(f"{item} takes a whole number from {spec.min} to {spec.max}")
             if not spec.min <= value <= spec.max:
@@ -668,9 +332,74 @@ class Session:
                 raise SessionError(f"ask the SEQ after {task_id} has ended")
         elif task_id is not None:
             raise SessionError("only the SEQ is answered per task")
-        return self._record(ANSWER_RECORDED, task_id, {
-            "questionnaire": questionnaire, "item": item, "value": value,
+        payload: dict[str, Any] = {"questionnaire": questionnaire, "item": item, "value": value}
+        if value is None:
+            payload["declined"] = True
+        return self._record(ANSWER_RECORDED, task_id, payload)
+
+    def decline(self, questionnaire: str, item: str, task_id: str | None = None) -> Event:
+        """The participant declined to rate this item; stored as declined, not as a number."""
+        return self.answer(questionnaire, item, None, task_id)
+
+    def record_consent(self, wording: str, how: str = "in the app") -> Event:
+        """Consent as given: the wording shown and how (``in the app`` / ``before the app``)."""
+        if how not in ("in the app", "before the app"):
+            raise SessionError("consent is obtained 'in the app' or 'before the app'")
+        if self.state.consent is not None:
+            raise SessionError("consent is recorded already for this session")
+        return self._record(CONSENT_RECORDED, None, {"wording": wording.strip(), "how": how})
+
+    def correct(
+        self, task_id: str, changes: Mapping[str, Any], reason: str, by: str | None = None
+    ) -> Event:
+        """Correct an ended task after the fact: outcome, time on task, errors, assists, SEQ.
+
+        ``changes`` maps a field of :data:`usetest.events.CORRECTABLE` to its new value
+        (``time_ms`` in milliseconds). The event keeps, per field, the old and the new value,
+        with who made the correction and why; allowed after later tasks and after the session
+        completed. Fields whose value would not change are left out; nothing to change is an
+        error.
+        """
+        if task_id not in self.state.tasks:
+            known = ", ".join(self.state.order)
+            raise SessionError(f"no task {task_id!r} in this session (tasks: {known})")
+        task = self.state.tasks[task_id]
+        if task.status != "ended":
+            raise SessionError(f"{task_id} has not ended — end it (or undo) instead of correcting")
+        reason = (reason or "").strip()
+        if not reason:
+            raise SessionError("a correction needs a reason (what was wrong), for the audit trail")
+        old = self._correctable(task)
+        out: dict[str, dict[str, Any]] = {}
+        for name, value in changes.items():
+            if name not in old:
+                raise SessionError(f"{name!r} cannot be corrected; use one of {', '.join(old)}")
+            self._check_correction(task, name, value)
+            if value != old[name]:
+                out[name] = {"old": old[name], "new": value}
+        if not out:
+            raise SessionError(f"nothing to correct: {task_id} already has these values")
+        return self._record(CORRECTION, task_id, {
+            "changes": out, "reason": reason, "by": (by or "").strip() or None,
         })  # fmt: skip
+
+    def _correctable(self, task: TaskState) -> dict[str, Any]:
+        seq = self.state.answer("seq", "seq", task.task_id)
+        return {"outcome": task.outcome, "time_ms": task.recorded_ms, "errors": task.errors,
+                "assists": task.assists, "seq": seq.value if seq else None}  # fmt: skip
+
+    def _check_correction(self, task: TaskState, name: str, value: Any) -> None:
+        if name == "outcome":
+            if value not in OUTCOMES:
+                raise SessionError(f"unknown outcome {value!r}; use one of {', '.join(OUTCOMES)}")
+        elif name == "seq":
+            spec = SEQ.items[0]
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or not spec.min <= value <= spec.max):  # fmt: skip
+                raise SessionError(f"the SEQ takes {spec.min} to {spec.max} (or declined)")
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            what = "time on task" if name == "time_ms" else name
+            raise SessionError(f"{what} takes a whole number, 0 or more, not {value!r}")
 
     def undo(self) -> Event:
         """Cancel the latest event still in effect; the undo itself is logged."""

@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from usetest.session import (
+from usetest.events import (
     ANSWER_RECORDED,
+    CORRECTION,
     ERROR_LOGGED,
     NOTE_LOGGED,
     SESSION_RESUMED,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 
     from usetest.scenario import LoadedScenario
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -326,7 +327,39 @@ def _v1_initial(db: Database) -> None:
     db.execute("CREATE INDEX attempts_by_task ON attempts (task_id, outcome)")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial]
+def _v2_study_day(db: Database) -> None:
+    """Studies and their versions, the app recording a session, consent, declined answers,
+    corrections, and the tombstones of withdrawn participants."""
+    # A database holds one study (study_id, else the title); each distinct scenario text is
+    # one version of it, numbered in the order first run.
+    db.execute("ALTER TABLE scenarios ADD COLUMN study_key TEXT")
+    db.execute("ALTER TABLE scenarios ADD COLUMN version INTEGER")
+    db.execute("UPDATE scenarios SET study_key = study, version ="
+               " (SELECT count(*) FROM scenarios s2 WHERE s2.id <= scenarios.id)")
+    # Which app records the session now (JSON: host, pid, boot id, process start, since,
+    # token); NULL when no app has it open.
+    db.execute("ALTER TABLE sessions ADD COLUMN owner TEXT")
+    db.execute("ALTER TABLE sessions ADD COLUMN consent_at TEXT")
+    db.execute("ALTER TABLE sessions ADD COLUMN consent_how TEXT")
+    db.execute("ALTER TABLE answers ADD COLUMN declined INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE attempts ADD COLUMN corrections INTEGER NOT NULL DEFAULT 0")
+    # What is left of a withdrawn participant: no code, no text, no answers; the session's
+    # random UUID keeps a merge from bringing the erased session back.
+    db.execute(
+        """CREATE TABLE withdrawals (
+            id INTEGER PRIMARY KEY,
+            session_uid TEXT NOT NULL UNIQUE,
+            scenario_id INTEGER REFERENCES scenarios(id),
+            condition TEXT,
+            status TEXT NOT NULL,
+            withdrawn_at TEXT NOT NULL,
+            withdrawn_by TEXT,
+            reason TEXT
+        )"""
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_study_day]
 """Migration k (1-based) takes a database from user_version k-1 to k. Append, never edit."""
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -541,26 +574,30 @@ class SessionStore:
             elif event.kind == ANSWER_RECORDED:
                 p = event.payload
                 self._upsert_answer(conn, state, (p["questionnaire"], p["item"], event.task_id or ""))
+            elif event.kind == CORRECTION and "seq" in event.payload["changes"]:
+                self._upsert_answer(conn, state, ("seq", "seq", event.task_id or ""))
         ended = event.at if state.status != "in_progress" else None
+        consent = state.consent
         conn.execute(
             "UPDATE sessions SET status = ?, last_event_at = ?, runs = ?,"
-            " ended_at = coalesce(?, ended_at) WHERE id = ?",
-            (state.status, event.at, state.run, ended, sid),
-        )
+            " ended_at = coalesce(?, ended_at), consent_at = ?, consent_how = ? WHERE id = ?",
+            (state.status, event.at, state.run, ended, consent.at if consent else None,
+             consent.how if consent else None, sid),
+        )  # fmt: skip
 
     def _upsert_attempt(self, conn: sqlite3.Connection, state: SessionState, task_id: str) -> None:
         t = state.tasks[task_id]
         seq = state.answers.get(("seq", "seq", task_id))
         limit = self.time_limits.get(task_id)
-        over = None if limit is None else int(t.closed_ms > limit * 1000)
+        over = None if limit is None else int(t.recorded_ms > limit * 1000)
         conn.execute(
             "INSERT OR REPLACE INTO attempts (session_id, task_id, position, status, outcome,"
             " time_ms, errors, assists, pauses, pause_ms, interruptions, seq_rating,"
-            " time_limit_s, over_time_limit, started_at, ended_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (self.session_id, task_id, t.position, t.status, t.outcome, t.closed_ms, t.errors,
+            " time_limit_s, over_time_limit, started_at, ended_at, corrections)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self.session_id, task_id, t.position, t.status, t.outcome, t.recorded_ms, t.errors,
              t.assists, t.pauses, t.pause_ms, t.interruptions,
-             seq.value if seq else None, limit, over, t.started_at, t.ended_at),
+             seq.value if seq else None, limit, over, t.started_at, t.ended_at, t.corrections),
         )  # fmt: skip
 
     def _insert_error(self, conn: sqlite3.Connection, state: SessionState, seq: int) -> None:
@@ -586,9 +623,9 @@ class SessionStore:
         is_num = isinstance(a.value, int)
         conn.execute(
             "INSERT OR REPLACE INTO answers (session_id, questionnaire, item, task_id, value_num,"
-            " value_text, event_seq, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " value_text, event_seq, answered_at, declined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (self.session_id, *key, a.value if is_num else None,
-             None if is_num else a.value, a.seq, a.at),
+             None if is_num else a.value, a.seq, a.at, int(a.declined)),
         )  # fmt: skip
         if key[0] == "seq" and key[2] in state.tasks:
             self._upsert_attempt(conn, state, key[2])

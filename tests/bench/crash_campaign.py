@@ -81,9 +81,9 @@ def _ack(sid: int, event: object) -> None:
 def child(db_path: str, scenario_path: str, seed: int) -> None:
     """Continue the unfinished session or start the next one; act at random forever."""
     from usetest import recorder, store
+    from usetest.events import SessionError
     from usetest.questionnaires import questionnaires_for
     from usetest.scenario import load_scenario
-    from usetest.session import SessionError
 
     rng = random.Random(seed)
     db = store.open_db(db_path)
@@ -162,7 +162,7 @@ def closed_intervals(events: list, task_id: str) -> int:  # type: ignore[type-ar
     the same run; one left open when its run stopped closes at that run's last event (any
     event, undone or not: it proves the process was alive then).
     """
-    from usetest.session import effective_events
+    from usetest.events import effective_events
 
     last_in_run: dict[int, int] = {}
     for e in events:
@@ -191,7 +191,7 @@ def check(db_path: Path, acked: list[tuple[int, int, str]], shown: tuple[int, in
           figures: Figures) -> list[str]:  # fmt: skip
     """Everything that must hold after a kill; returns the problems found."""
     from usetest import recorder, store
-    from usetest.session import replay
+    from usetest.events import replay
 
     problems: list[str] = []
     if not db_path.exists():

@@ -13,7 +13,7 @@ from textual import events
 
 from tests.tui.test_app_flow import DEMO, rows
 from usetest.clock import FakeClock
-from usetest.session import replay
+from usetest.events import replay
 from usetest.tui.app import make_app
 
 KEYS = ["space", "space", "a", "e", "enter", "s", "f", "x", "u", "4", "escape", "n", "enter",

@@ -95,7 +95,7 @@ async def test_from_sessions_run_in_the_app_to_every_analyst_output(tmp_path):
 
     from usetest import store
     from usetest.cli import cli
-    from usetest.session import replay
+    from usetest.events import replay
 
     demo = load_scenario(ROOT / "scenarios" / "demo.yaml")
     db_path = tmp_path / "lab.db"

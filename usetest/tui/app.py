@@ -20,8 +20,8 @@ from textual.notifications import SeverityLevel
 
 from usetest import recorder, store
 from usetest.clock import Clock, SystemClock
+from usetest.events import TASK_ENDED, Event, SessionError
 from usetest.questionnaires import SEQ, questionnaires_for
-from usetest.session import TASK_ENDED, Event, SessionError
 from usetest.store import StoreError
 from usetest.tui.screens.modals import ConfirmQuit
 from usetest.tui.screens.questionnaire import Question, QuestionnaireScreen

@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from usetest.events import NOTE_KINDS
 from usetest.scenario import ErrorType
-from usetest.session import NOTE_KINDS
 from usetest.tui.screens.guard import DismissOnce
 from usetest.tui.text import literal
 

@@ -13,8 +13,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from usetest.events import Answer
 from usetest.questionnaires import Item, Questionnaire
-from usetest.session import Answer
 from usetest.tui.screens.guard import ActiveOnly, on_stack
 from usetest.tui.text import literal
 from usetest.tui.widgets.likert import LikertScale

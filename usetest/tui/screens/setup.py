@@ -13,7 +13,7 @@ from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Select, 
 from textual.widgets.option_list import Option
 
 from usetest import store
-from usetest.session import assign_order
+from usetest.recorder import plan_order
 from usetest.tui.text import literal
 
 if TYPE_CHECKING:
@@ -75,11 +75,11 @@ class SetupScreen(Screen[None]):
         self.query_one("#participant", Input).focus()
 
     @on(Input.Changed, "#participant")
+    @on(Select.Changed, "#condition")
     def update_order(self) -> None:
         loaded = self.ut.loaded
         code = self.query_one("#participant", Input).value.strip() or "P01"
-        ordinal = len(store.list_sessions(self.ut.db)) + 1
-        order = assign_order(loaded.scenario, loaded.sha256, code, ordinal)
+        order = plan_order(self.ut.db, loaded, code, self.chosen_condition())
         titles = [f"{i}. {loaded.scenario.task(t).title}" for i, t in enumerate(order, 1)]
         self.query_one("#order-preview", Static).update(
             literal(f"Task order for {code}:\n" + "\n".join(titles))
@@ -88,15 +88,18 @@ class SetupScreen(Screen[None]):
     def action_start(self) -> None:
         participant = self.query_one("#participant", Input).value.strip()
         moderator = self.query_one("#moderator", Input).value.strip() or None
-        condition = None
-        if self.ut.loaded.scenario.conditions:
-            value = self.query_one("#condition", Select).value
-            condition = value if isinstance(value, str) else None
+        condition = self.chosen_condition()
         if not self.query_one("#consent", Checkbox).value:
             self.notify("Confirm consent first (tab to the box, space to tick it)",
                         severity="warning")  # fmt: skip
             return
         self.ut.start_session(participant, moderator, condition)
+
+    def chosen_condition(self) -> str | None:
+        if not self.ut.loaded.scenario.conditions:
+            return None
+        value = self.query_one("#condition", Select).value
+        return value if isinstance(value, str) else None
 
     def action_quit_app(self) -> None:
         self.app.exit()

@@ -40,7 +40,7 @@ class SummaryScreen(Screen[None]):
         for task_id in state.order:
             t = state.tasks[task_id]
             seq = state.answer("seq", "seq", task_id)
-            time = "-" if t.outcome == "skipped" and not t.closed_ms else clock(t.closed_ms)
+            time = "-" if t.outcome == "skipped" and not t.recorded_ms else clock(t.recorded_ms)
             table.add_row(
                 str(t.position), task_id, t.outcome or "-", time, str(t.errors),
                 str(t.assists), str(seq.value) if seq else "-",

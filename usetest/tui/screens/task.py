@@ -23,7 +23,7 @@ from usetest.tui.screens.modals import (
 from usetest.tui.text import clock, literal, local_time
 
 if TYPE_CHECKING:
-    from usetest.session import Moment
+    from usetest.events import Moment
     from usetest.tui.app import UsetestApp
 
 OUTCOME_KEYS = {"s": "success", "p": "partial", "f": "fail", "g": "abandoned", "x": "skipped"}
