@@ -262,7 +262,7 @@ async def test_the_app_says_not_saved_while_locked_and_the_same_key_works_after(
     from usetest.tui.app import make_app
 
     path = tmp_path / "demo.db"
-    app = make_app(DEMO, path, clock=FakeClock(), participant="P01")
+    app = make_app(DEMO, path, clock=FakeClock(), participant="P01", consent=True)
     async with app.run_test() as pilot:
         app.db.execute("PRAGMA busy_timeout = 100")
         other = sqlite3.connect(path, isolation_level=None)

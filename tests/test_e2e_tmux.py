@@ -57,7 +57,7 @@ class Terminal:
 def test_a_whole_demo_session_in_a_real_terminal(tmp_path):
     db_path = tmp_path / "demo.db"
     scenario = ROOT / "scenarios" / "demo.yaml"
-    term = Terminal(f"cd {tmp_path} && {USETEST} run {scenario} --db {db_path} --participant P01")
+    term = Terminal(f"cd {tmp_path} && {USETEST} run {scenario} --db {db_path} --participant P01 --consent")
     try:
         term.wait_for("Bookmark a page")
         # Wall-clock marks around each key that starts or stops the clock: the stored time

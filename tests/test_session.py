@@ -278,7 +278,8 @@ def test_participant_number():
 COMMANDS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["toggle", "end", "skip", "error", "assist", "note", "undo", "wait", "crash", "seq"]
+            ["toggle", "end", "skip", "error", "assist", "note", "undo", "wait", "crash", "seq",
+             "correct", "amend"]
         ),
         st.integers(min_value=0, max_value=90_000),
     ),
@@ -318,6 +319,21 @@ def test_time_on_task_and_replay_property(commands):
             elif name == "crash":
                 clock = FakeClock(start_ms=ms)  # a new process: a new monotonic origin
                 s = Session.restore(study.scenario, list(s.state.order), sink.events, clock, sink)
+            elif name in ("correct", "amend"):
+                ended = [t for t in s.state.order if s.state.tasks[t].status == "ended"]
+                if ended:
+                    fix = {"time_ms": ms, "errors": ms % 3, "outcome": "fail", "seq": 1 + ms % 7}
+                    if name == "correct":  # in the app, during the session
+                        s.correct(ended[0], fix, "wrong key")
+                    else:  # `usetest amend` from another process, then the app resumes
+                        other = Session.reopen(study.scenario, list(s.state.order), sink.events,
+                                               FakeClock(start_ms=ms * 7), sink)  # fmt: skip
+                        s = other  # the app is closed meanwhile (one app per session)
+                        other.correct(ended[-1], fix, "seen on the video")
+                        if s.state.status == "in_progress":
+                            clock = FakeClock(start_ms=ms)
+                            s = Session.restore(study.scenario, list(s.state.order),
+                                                sink.events, clock, sink)  # fmt: skip
         except SessionError:
             pass
         assert replay(list(s.state.order), sink.events) == s.state

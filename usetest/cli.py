@@ -118,8 +118,11 @@ def new(file: Path, force: bool) -> None:
 @click.option("--condition", default=None, help="The condition, when the study has several.")
 @click.option("--resume", is_flag=True, help="Continue an unfinished session from the database.")
 @click.option("--plan", is_flag=True, help="Print the study plan and task order; do not start.")
+@click.option("--consent", is_flag=True,
+              help="With --participant: consent was obtained before the app started (on paper); "
+                   "recorded as such. Without it the app asks on screen.")
 def run(scenario: Path, db_path: Path | None, participant: str | None, moderator: str | None,
-        condition: str | None, resume: bool, plan: bool) -> None:  # fmt: skip
+        condition: str | None, resume: bool, plan: bool, consent: bool) -> None:  # fmt: skip
     """Run sessions of SCENARIO in the moderator app; every event goes to the database.
 
     \b
@@ -147,7 +150,7 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
 
     try:
         app = make_app(loaded, db_path, participant=participant, moderator=moderator,
-                       condition=condition, resume=resume)  # fmt: skip
+                       condition=condition, resume=resume, consent=consent)  # fmt: skip
     except store.StoreError as exc:
         _fail(str(exc))
     app.run()
@@ -157,6 +160,77 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
         click.echo(f"{rec.record.participant}: {state.replace('_', ' ')} — saved in {db_path}")
         if state == "in_progress":
             click.echo(f"continue it with: usetest run {scenario} --db {db_path} --resume")
+
+
+@cli.command()
+@click.argument("db", type=click.Path(path_type=Path))
+@click.option("--participant", required=True, metavar="CODE", help="Whose session to correct.")
+@click.option("--task", "task_id", required=True, metavar="TASK_ID", help="The task's id.")
+@click.option("--outcome", type=click.Choice(["success", "partial", "fail", "abandoned",
+                                              "skipped"]), help="The corrected outcome.")
+@click.option("--time-s", "time_s", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="The corrected time on task, in seconds.")
+@click.option("--errors", type=click.IntRange(min=0), help="The corrected number of errors.")
+@click.option("--assists", type=click.IntRange(min=0), help="The corrected number of assists.")
+@click.option("--seq", "seq", metavar="1-7|declined", help="The corrected SEQ answer.")
+@click.option("--reason", required=True, help="Why: kept with the correction (audit trail).")
+@click.option("--by", "by", default=None, help="Who corrects (default: your login name).")
+def amend(db: Path, participant: str, task_id: str, outcome: str | None, time_s: float | None,
+          errors: int | None, assists: int | None, seq: str | None, reason: str,
+          by: str | None) -> None:  # fmt: skip
+    """Correct a task of a recorded session: outcome, time on task, errors, assists or SEQ.
+
+    The correction is a new event (who, when, why, old and new value); the earlier events stay
+    in the log, and every summary, report and export uses the corrected values. Works after
+    later tasks and after the session completed.
+
+    \b
+    Examples:
+      usetest amend results/checkout.db --participant P03 --task find-kettle \\
+        --outcome success --reason "pressed f instead of s"
+      usetest amend results/checkout.db --participant P03 --task pay --time-s 74.5 \\
+        --reason "clock left running during a fire alarm"
+    """
+    import getpass
+
+    from usetest import recorder, store
+    from usetest.events import SessionError, describe_change
+
+    changes: dict[str, Any] = {}
+    if outcome is not None:
+        changes["outcome"] = outcome
+    if time_s is not None:
+        changes["time_ms"] = round(time_s * 1000)
+    if errors is not None:
+        changes["errors"] = errors
+    if assists is not None:
+        changes["assists"] = assists
+    if seq is not None:
+        if seq.strip().lower() == "declined":
+            changes["seq"] = None
+        elif seq.strip().isdigit():
+            changes["seq"] = int(seq)
+        else:
+            _fail(f"--seq takes 1 to 7 or 'declined', not {seq!r}", EXIT_USAGE)
+    if not changes:
+        _fail("nothing to correct — give --outcome, --time-s, --errors, --assists or --seq",
+              EXIT_USAGE)  # fmt: skip
+    try:
+        who = by or getpass.getuser()
+    except (KeyError, OSError):
+        who = by
+    try:
+        db_handle = store.open_db(db, create=False)
+        try:
+            record = store.find_session(db_handle, participant)
+            rec = recorder.reopen(db_handle, record.id)
+            event = rec.session.correct(task_id, changes, reason, by=who)
+        finally:
+            db_handle.close()
+    except (store.StoreError, SessionError) as exc:
+        _fail(str(exc))
+    click.echo(f"{participant} {task_id}: {describe_change(event.payload['changes'])}")
+    click.echo(f"corrected in {db} (reason: {reason.strip()})")
 
 
 def _filter_options(command: Callable[..., None]) -> Callable[..., None]:

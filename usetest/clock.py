@@ -63,3 +63,11 @@ class FakeClock:
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a ``Z``: sorts as text, reads in any tool."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def duration(ms: int) -> str:
+    """mm:ss (h:mm:ss past an hour) of a duration in milliseconds."""
+    seconds = max(0, ms) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from usetest.clock import duration
+
 OUTCOMES = ("success", "partial", "fail", "abandoned", "skipped")
 NOTE_KINDS = ("observation", "quote", "problem")
 SEVERITIES = (0, 1, 2, 3, 4)  # Nielsen's severity ratings, 0 = not a problem .. 4 = catastrophe
@@ -63,6 +65,19 @@ UNDOABLE = frozenset(EVENT_KINDS) - {
 
 # What a correction may change on an ended task, in the order the review screen shows them.
 CORRECTABLE = ("outcome", "time_ms", "errors", "assists", "seq")
+
+
+def describe_change(changes: Mapping[str, Mapping[str, Any]]) -> str:
+    """A correction's changes as people read them: ``outcome fail → success, time 01:05 → 00:58``."""
+    def shown(name: str, value: Any) -> str:
+        if value is None:
+            return "declined" if name == "seq" else "none"
+        return duration(int(value)) if name == "time_ms" else str(value)
+
+    return ", ".join(
+        f"{'time' if name == 'time_ms' else name} {shown(name, c['old'])} → {shown(name, c['new'])}"
+        for name, c in changes.items()
+    )
 
 
 class SessionError(Exception):

@@ -142,3 +142,21 @@ def resume(
         scenario_changed=current_sha256 is not None and current_sha256 != loaded.sha256,
     )
     return Recording(session, store.get_session(db, session_id), loaded), info
+
+
+def reopen(db: Database, session_id: int, clock: Clock | None = None) -> Recording:
+    """A stored session (finished or not) ready for corrections from outside the app.
+
+    No resume is recorded; the corrections go into a run of their own (see
+    :meth:`usetest.session.Session.reopen`).
+    """
+    record = store.get_session(db, session_id)
+    text = store.scenario_text(db, record.scenario_id)
+    try:
+        loaded = parse_scenario(text, f"<scenario stored for {record.participant}>")
+    except ScenarioError as exc:  # pragma: no cover - a stored scenario validated when saved
+        raise StoreError(f"the stored scenario no longer validates: {exc}") from exc
+    events = store.load_events(db, session_id)
+    sink = store.SessionStore(db, session_id, _time_limits(loaded))
+    session = Session.reopen(loaded.scenario, record.order, events, clock or SystemClock(), sink)
+    return Recording(session, record, loaded)

@@ -88,6 +88,7 @@ class Session:
             q.id: q for q in [*questionnaires_for(scenario), SEQ]
         }
         self._error_types = {e.key: e.name for e in scenario.error_types}
+        self._new_run = False  # set by reopen(): the next event opens a run of its own
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -124,6 +125,22 @@ class Session:
         }, run=session.state.run + 1)  # fmt: skip
         return session
 
+    @classmethod
+    def reopen(
+        cls, scenario: Scenario, order: Sequence[str], events: Sequence[Event], clock: Clock,
+        sink: Sink,
+    ) -> Session:  # fmt: skip
+        """A stored session, to correct it from outside the app that recorded it.
+
+        Unlike :meth:`restore` it records no resume and may be finished already. Its events
+        go into a run of their own: this process's monotonic clock never mixes with the
+        readings of the run that recorded the tasks, so a task left running by a crash is
+        still closed at that run's last event when the session is resumed later.
+        """
+        session = cls(scenario, order, clock, sink, events)
+        session._new_run = True
+        return session
+
     # -- reading --------------------------------------------------------------------------
     @property
     def events(self) -> tuple[Event, ...]:
@@ -156,7 +173,7 @@ class Session:
         if self.state.status != "in_progress" and kind not in AFTER_THE_END:
             raise SessionError(f"the session is {self.state.status}; nothing more can be logged")
         moment = at or self.now()
-        run = run or self.run
+        run = run or (self.run + 1 if self._new_run else self.run)
         # Events stay in monotonic order: an instant taken before the last event is clamped.
         mono = max(moment.mono_ms, self.state.last_mono.get(run, moment.mono_ms))
         event = Event(
@@ -175,6 +192,7 @@ class Session:
         self._sink(event, new_state)  # durable before we adopt it
         self._events.append(event)
         self.state = new_state
+        self._new_run = False
         return event
 
     def _task(self, task_id: str | None) -> TaskState:

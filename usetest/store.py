@@ -472,6 +472,17 @@ def get_session(db: Database, session_id: int) -> SessionRecord:
     return _record(row)
 
 
+def find_session(db: Database, participant: str) -> SessionRecord:
+    """The session of a participant code; StoreError naming the codes there are if none."""
+    row = db.execute(_SESSION_SELECT + " WHERE s.participant = ?", [participant]).fetchone()
+    if row is None:
+        codes = [r[0] for r in db.execute("SELECT participant FROM sessions ORDER BY id")]
+        shown = ", ".join(codes[:12]) + (" …" if len(codes) > 12 else "")
+        raise StoreError(f"no session for participant {participant!r} in this database "
+                         f"(participants: {shown or 'none yet'})")  # fmt: skip
+    return _record(row)
+
+
 def list_sessions(db: Database, status: str | None = None) -> list[SessionRecord]:
     where, params = ("", []) if status is None else (" WHERE s.status = ?", [status])
     rows = db.execute(_SESSION_SELECT + where + " ORDER BY s.id", params).fetchall()

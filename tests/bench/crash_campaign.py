@@ -313,7 +313,7 @@ def tmux_round(db_path: Path, rng: random.Random) -> tuple[list, tuple[int, int]
         db.close()
     else:
         code = "P01"
-    who = "--resume" if resume else f"--participant {code}"
+    who = "--resume" if resume else f"--participant {code} --consent"
     from tests.test_e2e_tmux import Terminal
 
     term = Terminal(f"{USETEST} run {DEMO} --db {db_path} {who}")

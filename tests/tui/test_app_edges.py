@@ -24,7 +24,7 @@ def messages(app, severity=None):
 
 async def test_a_failed_write_says_not_saved_and_is_not_shown_as_logged(tmp_path, monkeypatch):
     db_path = tmp_path / "demo.db"
-    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01")
+    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01", consent=True)
 
     def disk_error(*args):
         raise sqlite3.OperationalError("disk I/O error")
@@ -39,7 +39,7 @@ async def test_a_failed_write_says_not_saved_and_is_not_shown_as_logged(tmp_path
         await pilot.press("space")  # the disk is back: the same key works
         assert "bookmark: started" in str(app.screen.query_one("#event-log").render())
     assert rows(db_path, "SELECT kind FROM events ORDER BY seq") == [
-        {"kind": "session_started"}, {"kind": "task_started"},
+        {"kind": "session_started"}, {"kind": "consent_recorded"}, {"kind": "task_started"},
     ]  # fmt: skip
 
 
@@ -48,7 +48,7 @@ async def test_skipping_setup_suggests_the_least_used_condition(tmp_path):
     db = open_db(db_path)
     recorder.start(db, CHECKOUT, "P01", condition="current", clock=FakeClock())
     db.close()
-    app = make_app(CHECKOUT, db_path, clock=FakeClock(), participant="P02")
+    app = make_app(CHECKOUT, db_path, clock=FakeClock(), participant="P02", consent=True)
     async with app.run_test():
         assert isinstance(app.screen, TaskScreen)
     assert rows(db_path, "SELECT participant, condition FROM sessions ORDER BY id") == [
@@ -62,7 +62,7 @@ async def test_a_taken_code_opens_set_up_with_the_next_free_code(tmp_path):
     db = open_db(db_path)
     recorder.start(db, DEMO, "P01", clock=FakeClock())
     db.close()
-    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01")
+    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01", consent=True)
     async with app.run_test():
         assert isinstance(app.screen, SetupScreen)
         assert any("already has a session" in m for m in messages(app, "error"))
@@ -73,7 +73,7 @@ async def test_a_taken_code_opens_set_up_with_the_next_free_code(tmp_path):
 async def test_pause_can_be_cancelled_and_logging_while_paused_says_so(tmp_path):
     db_path = tmp_path / "demo.db"
     clock = FakeClock()
-    app = make_app(DEMO, db_path, clock=clock, participant="P01")
+    app = make_app(DEMO, db_path, clock=clock, participant="P01", consent=True)
     async with app.run_test() as pilot:
         await pilot.press("space", "space", "escape")  # Esc at the reason: keep running
         assert app.recording.session.state.tasks["bookmark"].status == "running"
@@ -88,7 +88,7 @@ async def test_pause_can_be_cancelled_and_logging_while_paused_says_so(tmp_path)
 
 
 async def test_help_lists_the_keys_and_ctrl_t_switches_light_and_dark(tmp_path):
-    app = make_app(DEMO, tmp_path / "demo.db", clock=FakeClock(), participant="P01")
+    app = make_app(DEMO, tmp_path / "demo.db", clock=FakeClock(), participant="P01", consent=True)
     async with app.run_test() as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)

@@ -27,7 +27,7 @@ def rows(db_path, sql):
 async def test_a_whole_demo_session_from_the_keyboard(tmp_path):
     db_path = tmp_path / "demo.db"
     clock = FakeClock()
-    app = make_app(DEMO, db_path, clock=clock, participant="P01", moderator="AB")
+    app = make_app(DEMO, db_path, clock=clock, participant="P01", consent=True, moderator="AB")
     async with app.run_test() as pilot:
         assert isinstance(app.screen, TaskScreen) and app.screen.task_id == "bookmark"
         await pilot.press("space")
@@ -81,7 +81,7 @@ async def test_a_whole_demo_session_from_the_keyboard(tmp_path):
 
 async def test_ending_before_start_is_refused_and_says_so(tmp_path):
     db_path = tmp_path / "demo.db"
-    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01")
+    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01", consent=True)
     async with app.run_test() as pilot:
         await pilot.press("s")
         assert isinstance(app.screen, TaskScreen) and app.screen.task_id == "bookmark"
@@ -92,7 +92,7 @@ async def test_ending_before_start_is_refused_and_says_so(tmp_path):
 async def test_undo_reopens_an_ended_task(tmp_path):
     db_path = tmp_path / "demo.db"
     clock = FakeClock()
-    app = make_app(DEMO, db_path, clock=clock, participant="P01")
+    app = make_app(DEMO, db_path, clock=clock, participant="P01", consent=True)
     async with app.run_test() as pilot:
         await pilot.press("space")
         clock.advance(20)
@@ -113,7 +113,7 @@ async def test_undo_reopens_an_ended_task(tmp_path):
 
 async def test_u_key_undoes_the_last_event(tmp_path):
     db_path = tmp_path / "demo.db"
-    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01")
+    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01", consent=True)
     async with app.run_test() as pilot:
         await pilot.press("space", "a", "a", "u")
         assert app.recording.session.state.tasks["bookmark"].assists == 1
@@ -124,7 +124,7 @@ async def test_u_key_undoes_the_last_event(tmp_path):
 
 async def test_notes_with_kind_and_severity(tmp_path):
     db_path = tmp_path / "demo.db"
-    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01")
+    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01", consent=True)
     async with app.run_test() as pilot:
         await pilot.press("space", "n", "p", *"star icon missed", "enter", "3")
         await pilot.press("n", "q", *"where is it", "enter")
@@ -138,7 +138,7 @@ async def test_notes_with_kind_and_severity(tmp_path):
 async def test_quit_mid_session_confirms_and_leaves_it_resumable(tmp_path):
     db_path = tmp_path / "demo.db"
     clock = FakeClock()
-    app = make_app(DEMO, db_path, clock=clock, participant="P01")
+    app = make_app(DEMO, db_path, clock=clock, participant="P01", consent=True)
     async with app.run_test() as pilot:
         await pilot.press("space")
         clock.advance(12)
@@ -181,7 +181,7 @@ async def test_setup_screen_suggests_code_and_condition_and_needs_consent(tmp_pa
 
 async def test_markup_in_scenario_text_is_shown_literally(tmp_path):
     loaded = load_scenario(ROOT / "tests" / "data" / "scenarios" / "markup.yaml")
-    app = make_app(loaded, tmp_path / "m.db", clock=FakeClock(), participant="P01")
+    app = make_app(loaded, tmp_path / "m.db", clock=FakeClock(), participant="P01", consent=True)
     async with app.run_test() as pilot:
         prompt = app.screen.query_one("#task-prompt").render()
         assert "[bold]this[/]" in str(prompt)
@@ -194,7 +194,7 @@ async def test_markup_in_scenario_text_is_shown_literally(tmp_path):
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_task_screen_fits(tmp_path, size):
     app = make_app(parse_scenario(STUDY_YAML), tmp_path / "s.db", clock=FakeClock(),
-                   participant="P01")  # fmt: skip
+                   participant="P01", consent=True)  # fmt: skip
     async with app.run_test(size=size) as pilot:
         await pilot.press("space")
         assert app.screen.query_one("#clock").region.height == 1
@@ -204,7 +204,7 @@ async def test_task_screen_fits(tmp_path, size):
 async def test_custom_likert_free_text_and_nps_with_back_to_correct(tmp_path):
     db_path = tmp_path / "banking.db"
     loaded = load_scenario(ROOT / "scenarios" / "banking.yaml")
-    app = make_app(loaded, db_path, clock=FakeClock(), participant="P01")
+    app = make_app(loaded, db_path, clock=FakeClock(), participant="P01", consent=True)
     async with app.run_test() as pilot:
         await pilot.press("x", "x", "x", "x")  # skip every task: straight to the questionnaires
         await pilot.press(*"3333333333")  # SUS
@@ -228,7 +228,7 @@ async def test_clock_stands_still_while_the_pause_reason_is_typed(tmp_path):
     from textual.widgets import Static
 
     clock = FakeClock()
-    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01")
+    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01", consent=True)
     async with app.run_test() as pilot:
         await pilot.press("space")
         clock.advance(10)

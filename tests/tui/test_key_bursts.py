@@ -30,7 +30,7 @@ def _key(name: str) -> events.Key:
 async def test_a_burst_of_random_keys_keeps_the_app_alive_and_the_log_whole(tmp_path, seed):
     rng = random.Random(seed)
     db_path = tmp_path / "demo.db"
-    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01")
+    app = make_app(DEMO, db_path, clock=FakeClock(), participant="P01", consent=True)
     burst = [rng.choice(KEYS) for _ in range(80)]
     async with app.run_test() as pilot:
         for i, name in enumerate(burst):

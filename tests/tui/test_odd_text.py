@@ -37,7 +37,7 @@ def text_of(app, selector: str) -> str:
 async def test_a_valid_but_odd_scenario_is_shown_literally(tmp_path):
     loaded = parse_scenario(ODD_YAML, "odd.yaml")
     assert loaded.scenario.tasks[0].prompt == LONG
-    app = make_app(loaded, tmp_path / "odd.db", clock=FakeClock(), participant="P01")
+    app = make_app(loaded, tmp_path / "odd.db", clock=FakeClock(), participant="P01", consent=True)
     async with app.run_test(size=(80, 24)) as pilot:
         assert isinstance(app.screen, TaskScreen)
         assert text_of(app, "#task-title") == "[/] [red]not red[/red] 日本語 タイトル"
@@ -57,7 +57,7 @@ async def test_escape_sequences_are_neutralised_on_screen(tmp_path):
     )
     loaded = parse_scenario(text, "escapes.yaml")  # valid: texts are kept as written
     assert "\x1b]0;owned\x07" in loaded.scenario.tasks[0].title
-    app = make_app(loaded, tmp_path / "esc.db", clock=FakeClock(), participant="P01")
+    app = make_app(loaded, tmp_path / "esc.db", clock=FakeClock(), participant="P01", consent=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("space")
         for escape in ESCAPES:

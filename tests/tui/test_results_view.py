@@ -67,7 +67,7 @@ async def test_results_view_refreshes_and_reports_a_bad_database(tmp_path):
 async def test_r_on_the_session_summary_opens_the_study_results(tmp_path):
     demo = load_scenario(ROOT / "scenarios" / "demo.yaml")
     clock = FakeClock()
-    app = make_app(demo, tmp_path / "d.db", clock=clock, participant="P01")
+    app = make_app(demo, tmp_path / "d.db", clock=clock, participant="P01", consent=True)
     async with app.run_test(size=(100, 34)) as pilot:
         await pilot.press("space")
         clock.advance(40)
@@ -102,7 +102,7 @@ async def test_from_sessions_run_in_the_app_to_every_analyst_output(tmp_path):
     for code, (first, second), sus in (("P01", (40, 20), "4152514231"),
                                        ("P02", (65, 35), "3243424332")):  # fmt: skip
         clock = FakeClock()
-        app = make_app(demo, db_path, clock=clock, participant=code)
+        app = make_app(demo, db_path, clock=clock, participant=code, consent=True)
         async with app.run_test(size=(100, 34)) as pilot:
             await pilot.press("space")
             clock.advance(first)

@@ -22,7 +22,7 @@ def test_setup_screen(snap_compare, tmp_path):
 
 def test_task_screen_running_with_events(snap_compare, tmp_path):
     clock = FakeClock()
-    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01")
+    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01", consent=True)
 
     async def run_before(pilot):
         await pilot.press("space")
@@ -35,7 +35,7 @@ def test_task_screen_running_with_events(snap_compare, tmp_path):
 
 def test_task_screen_over_time_limit(snap_compare, tmp_path):
     clock = FakeClock()
-    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01")
+    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01", consent=True)
 
     async def run_before(pilot):
         await pilot.press("space")
@@ -47,7 +47,7 @@ def test_task_screen_over_time_limit(snap_compare, tmp_path):
 
 def test_seq_screen(snap_compare, tmp_path):
     clock = FakeClock()
-    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01")
+    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01", consent=True)
 
     async def run_before(pilot):
         await pilot.press("space")
@@ -59,7 +59,7 @@ def test_seq_screen(snap_compare, tmp_path):
 
 def test_sus_screen(snap_compare, tmp_path):
     clock = FakeClock()
-    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01")
+    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01", consent=True)
 
     async def run_before(pilot):
         await pilot.press("x", "x", "x", "4", "1")
@@ -69,7 +69,7 @@ def test_sus_screen(snap_compare, tmp_path):
 
 def test_summary_screen(snap_compare, tmp_path):
     clock = FakeClock()
-    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01")
+    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01", consent=True)
 
     async def run_before(pilot):
         await pilot.press("space")
@@ -85,7 +85,7 @@ def test_summary_screen(snap_compare, tmp_path):
 
 def test_task_screen_light_theme(snap_compare, tmp_path):
     clock = FakeClock()
-    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01")
+    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01", consent=True)
     app.theme = "textual-light"
 
     async def run_before(pilot):
@@ -93,5 +93,22 @@ def test_task_screen_light_theme(snap_compare, tmp_path):
         clock.advance(130)  # past the 120 s limit: the warning must read on white too
         await pilot.press("space", "enter")  # paused
         await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_task_screen_event_log_ends_with_the_newest_event(snap_compare, tmp_path):
+    """Seven events: the log shows the last five, the error just logged at the bottom."""
+    clock = FakeClock()
+    app = make_app(DEMO, tmp_path / "d.db", clock=clock, participant="P01", consent=True)
+
+    async def run_before(pilot):
+        await pilot.press("space")
+        for _ in range(4):
+            clock.advance(2)
+            await pilot.press("a")
+        clock.advance(3)
+        await pilot.press("e", "n", *"newest", "enter")
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -20,10 +20,10 @@ from textual.notifications import SeverityLevel
 
 from usetest import recorder, store
 from usetest.clock import Clock, SystemClock
-from usetest.events import TASK_ENDED, Event, SessionError
+from usetest.events import TASK_ENDED, Event, SessionError, describe_change
 from usetest.questionnaires import SEQ, questionnaires_for
 from usetest.store import StoreError
-from usetest.tui.screens.modals import ConfirmQuit
+from usetest.tui.screens.modals import ConfirmQuit, ConsentScreen
 from usetest.tui.screens.questionnaire import Question, QuestionnaireScreen
 from usetest.tui.screens.setup import ResumeScreen, SetupScreen
 from usetest.tui.screens.summary import SummaryScreen
@@ -40,6 +40,9 @@ EVENT_LABELS = {
     "session_started": "session started",
     "session_resumed": "session resumed",
     "session_completed": "session completed",
+    "session_abandoned": "session abandoned",
+    "consent_recorded": "consent recorded",
+    "correction": "corrected",
     "task_started": "started",
     "task_paused": "paused",
     "task_resumed": "resumed",
@@ -75,8 +78,11 @@ class UsetestApp(App[None]):
         moderator: str | None = None,
         condition: str | None = None,
         resume: bool = False,
+        consent: bool = False,
     ) -> None:
         super().__init__()
+        self.consent_before = consent
+        """Consent was obtained before the app started (``usetest run --consent``)."""
         self.loaded = loaded
         self.db = db
         self.db_path: Path | None = None  # set by make_app; the results view reads it
@@ -96,7 +102,21 @@ class UsetestApp(App[None]):
             condition = self.condition or self.suggested_condition()
             if condition and not self.condition:
                 self.notify(f"Condition {condition} (the least used so far)", timeout=8)
-            self.start_session(self.participant, self.moderator, condition)
+            participant = self.participant
+            if self.consent_before:
+                self.start_session(participant, self.moderator, condition, "before the app")
+                return
+
+            def answered(given: bool | None) -> None:
+                if given:
+                    self.start_session(participant, self.moderator, condition, "in the app")
+                else:
+                    self.notify(f"No consent: no session was started for {participant}, "
+                                "and nothing was recorded.", severity="warning", timeout=15)
+                    self.push_screen(SetupScreen())
+
+            self.push_screen(ConsentScreen(participant, self.loaded.scenario.consent_wording),
+                             answered)  # fmt: skip
         else:
             self.push_screen(SetupScreen())
 
@@ -148,19 +168,29 @@ class UsetestApp(App[None]):
             sev = f" severity {p['severity']}" if p.get("severity") is not None else ""
             label = f"{p['kind']}{sev}: {p['text']}"
         elif event.kind == "answer_recorded":
-            label = f"{p['questionnaire']} {p['item']} = {p['value']}"
+            value = "declined" if p.get("declined") else p["value"]
+            label = f"{p['questionnaire']} {p['item']} = {value}"
+        elif event.kind == "consent_recorded":
+            label += f" ({p['how']})"
+        elif event.kind == "correction":
+            label += f": {describe_change(p['changes'])} ({p['reason']})"
         elif event.kind == "undo":
             label += f" ({EVENT_LABELS.get(p['target_kind'], p['target_kind'])})"
         task = f"{event.task_id}: " if event.task_id else ""
         return task + label
 
     # -- flow ---------------------------------------------------------------------------------
-    def start_session(self, participant: str, moderator: str | None, condition: str | None) -> None:
+    def start_session(
+        self, participant: str, moderator: str | None, condition: str | None, consent: str
+    ) -> None:
+        """Start recording; ``consent`` says how it was obtained (``in the app`` / ``before
+        the app``) and is recorded, with the scenario's wording, right after the start."""
         self.moderator = moderator  # the same moderator usually runs the next participant too
         try:
             self.recording = recorder.start(
-                self.db, self.loaded, participant, moderator, condition, clock=self.clock
-            )
+                self.db, self.loaded, participant, moderator, condition, clock=self.clock,
+                consent=consent,
+            )  # fmt: skip
         except (StoreError, SessionError) as exc:
             self.notify(str(exc), severity="error", timeout=15)
             if not self.screen_stack or len(self.screen_stack) <= 1:
@@ -303,12 +333,17 @@ def make_app(
     moderator: str | None = None,
     condition: str | None = None,
     resume: bool = False,
+    consent: bool = False,
 ) -> UsetestApp:
-    """The app, wired to its database; the CLI and the tests both build it here."""
+    """The app, wired to its database; the CLI and the tests both build it here.
+
+    ``consent=True``: consent was obtained before the app started (``run --consent``); without
+    it, a participant given here is first asked for consent on screen.
+    """
     db = store.open_db(db_path)
     app = UsetestApp(
         loaded, db, clock or SystemClock(), participant=participant, moderator=moderator,
-        condition=condition, resume=resume,
+        condition=condition, resume=resume, consent=consent,
     )  # fmt: skip
     app.db_path = Path(db_path) if db_path is not None else None
     return app

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from textual.content import Content
 
+from usetest.clock import duration
 from usetest.plain import escaped
 
 
@@ -14,13 +15,7 @@ def literal(text: str | None) -> Content:
     return Content(escaped(text or ""))
 
 
-def clock(ms: int) -> str:
-    """mm:ss (h:mm:ss past an hour) of a duration in milliseconds."""
-    seconds = max(0, ms) // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
+clock = duration  # the name the screens use
 
 def local_time(at: str | None, fmt: str = "%H:%M:%S") -> str:
     """A stored UTC timestamp (``…Z``) on the moderator's own clock, e.g. to match a recording."""

@@ -38,6 +38,31 @@ class ConfirmQuit(DismissOnce, ModalScreen[bool]):
         self.dismiss(value)
 
 
+class ConsentScreen(DismissOnce, ModalScreen[bool]):
+    """Before the first task: the study's consent statement; y records consent, n does not."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Consent given", id="consent-yes"),
+        Binding("n,escape", "answer(False)", "No consent", id="consent-no"),
+    ]
+
+    def __init__(self, participant: str, wording: str) -> None:
+        super().__init__()
+        self.participant = participant
+        self.wording = wording
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(literal(f"Consent — {self.participant}"), classes="dialog-title")
+            yield Static(literal(self.wording), id="consent-wording")
+            yield Static("Has the participant given consent?", classes="dialog-title")
+            yield Static("y yes, start the session   ·   n / Esc no (nothing is recorded)",
+                         classes="keys")  # fmt: skip
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
 class TextPrompt(DismissOnce, ModalScreen[str | None]):
     """One line of text; Enter saves (empty allowed), Esc cancels."""
 
@@ -174,6 +199,7 @@ Task screen
   n       note: o observation, q quote, p problem (then severity 0–4)
   u       undo the last event (it is logged; undoing an end reopens the task)
   v       participant view: only the prompt, full screen, until any key
+  c       review the ended tasks and correct one (outcome, time, errors, assists, SEQ)
   ?       this help
   ctrl+q  quit (asks first; the session stays resumable: usetest run FILE --resume)
 

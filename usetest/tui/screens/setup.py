@@ -58,7 +58,9 @@ class SetupScreen(Screen[None]):
                         value=suggested, allow_blank=False, id="condition", compact=True,
                     )  # fmt: skip
                     yield Label("least used suggested", classes="field-hint")
-            yield Checkbox("The participant has given consent", id="consent", compact=True)
+            yield Static(literal(sc.consent_wording), id="consent-wording")
+            yield Checkbox("The participant has given consent (as above)", id="consent",
+                           compact=True)  # fmt: skip
             yield Static("", id="order-preview")
             yield Static("ctrl+s start   ·   tab next field   ·   space tick   ·   ctrl+q quit",
                          classes="keys")  # fmt: skip
@@ -93,7 +95,7 @@ class SetupScreen(Screen[None]):
             self.notify("Confirm consent first (tab to the box, space to tick it)",
                         severity="warning")  # fmt: skip
             return
-        self.ut.start_session(participant, moderator, condition)
+        self.ut.start_session(participant, moderator, condition, "in the app")
 
     def chosen_condition(self) -> str | None:
         if not self.ut.loaded.scenario.conditions:

@@ -23,6 +23,7 @@ class SummaryScreen(Screen[None]):
     BINDINGS = [
         Binding("n", "next_participant", "Next participant", id="summary-next"),
         Binding("r", "results", "Study results", id="summary-results"),
+        Binding("c", "review", "Correct a task", id="summary-review"),
         Binding("q", "quit_app", "Quit", id="summary-quit"),
     ]
 
@@ -47,7 +48,8 @@ class SummaryScreen(Screen[None]):
             )  # fmt: skip
         yield table
         yield Static("", id="summary-sus")
-        yield Static("n next participant   ·   r study results   ·   q quit", classes="keys")
+        yield Static("n next participant   ·   c correct a task   ·   r study results   ·   q quit",
+                     classes="keys")  # fmt: skip
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -97,6 +99,20 @@ class SummaryScreen(Screen[None]):
             self.ut.notify("This session is not in a database file: no study results to show.")
             return
         self.app.push_screen(ResultsScreen(self.ut.db_path))
+
+    def action_review(self) -> None:
+        from usetest.tui.screens.review import ReviewScreen
+
+        rec = self.ut.recording
+        assert rec is not None
+        titles = {t.id: t.title for t in rec.loaded.scenario.tasks}
+
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self.ut.show_next()  # the summary again, with the corrected values
+
+        self.app.push_screen(ReviewScreen(rec.session, rec.record.participant, titles,
+                                          self.ut.perform, by=self.ut.moderator), closed)  # fmt: skip
 
     def action_next_participant(self) -> None:
         self.ut.next_participant()

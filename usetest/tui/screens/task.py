@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from usetest.events import Moment
     from usetest.tui.app import UsetestApp
 
+EVENT_LOG_LINES = 5
+"""Events shown under the clock, newest last; #event-log is one border line plus these."""
+
 OUTCOME_KEYS = {"s": "success", "p": "partial", "f": "fail", "g": "abandoned", "x": "skipped"}
 
 
@@ -44,6 +47,7 @@ class TaskScreen(ActiveOnly, Screen[None]):
         Binding("n", "note", "note", id="task-note"),
         Binding("u", "undo", "undo", id="task-undo"),
         Binding("v", "participant_view", "view", id="task-view"),
+        Binding("c", "review", "correct", id="task-review"),
         Binding("question_mark", "help", "help", id="task-help"),
     ]
 
@@ -131,7 +135,7 @@ class TaskScreen(ActiveOnly, Screen[None]):
         t = rec.session.state.tasks[self.task_id]
         self.query_one("#counters", Static).update(f"errors {t.errors}   assists {t.assists}")
         lines = []
-        for event in rec.session.events[-6:]:
+        for event in rec.session.events[-EVENT_LOG_LINES:]:
             lines.append(f"{local_time(event.at)}  {self.ut.describe(event)}")
         self.query_one("#event-log", Static).update(literal("\n".join(lines)))
         self.refresh_clock()
@@ -169,13 +173,15 @@ class TaskScreen(ActiveOnly, Screen[None]):
     def action_assist(self) -> None:
         rec = self.ut.recording
         assert rec is not None
+        pressed = rec.session.now()
         self._warn_if_paused()
-        self.ut.perform(lambda: rec.session.log_assist(None, self.task_id))
+        self.ut.perform(lambda: rec.session.log_assist(None, self.task_id, at=pressed))
         self.refresh_status()
 
     def action_error(self) -> None:
         rec = self.ut.recording
         assert rec is not None
+        pressed = rec.session.now()  # the error is stamped with this key, not the dialog's Enter
         status = rec.session.state.tasks[self.task_id].status
         if status == "pending":
             self.notify("Start the task first (space): errors belong to a running task",
@@ -190,7 +196,8 @@ class TaskScreen(ActiveOnly, Screen[None]):
                 if note is None:
                     return
                 self._warn_if_paused()
-                self.ut.perform(lambda: rec.session.log_error(choice.type_key, note, self.task_id))
+                self.ut.perform(lambda: rec.session.log_error(
+                    choice.type_key, note, self.task_id, at=pressed))  # fmt: skip
                 self.refresh_status()
 
             self.app.push_screen(TextPrompt("Error note (optional)", "what happened"), noted)
@@ -200,6 +207,7 @@ class TaskScreen(ActiveOnly, Screen[None]):
     def action_note(self) -> None:
         rec = self.ut.recording
         assert rec is not None
+        pressed = rec.session.now()  # the note is stamped with this key, not the dialog's Enter
 
         def kind_picked(kind: str | None) -> None:
             if kind is None:
@@ -209,7 +217,7 @@ class TaskScreen(ActiveOnly, Screen[None]):
                 if text is None:
                     return
                 if kind != "problem":
-                    self.ut.perform(lambda: rec.session.log_note(text, kind))
+                    self.ut.perform(lambda: rec.session.log_note(text, kind, at=pressed))
                     self.refresh_status()
                     return
 
@@ -217,7 +225,7 @@ class TaskScreen(ActiveOnly, Screen[None]):
                     if severity is None:
                         return
                     value = None if severity < 0 else severity
-                    self.ut.perform(lambda: rec.session.log_note(text, kind, value))
+                    self.ut.perform(lambda: rec.session.log_note(text, kind, value, at=pressed))
                     self.refresh_status()
 
                 self.app.push_screen(SeverityPicker(), rated)
@@ -234,6 +242,19 @@ class TaskScreen(ActiveOnly, Screen[None]):
         assert rec is not None
         task = rec.loaded.scenario.task(self.task_id)
         self.app.push_screen(ParticipantView(task.title, task.prompt.strip()))
+
+    def action_review(self) -> None:
+        """Review the ended tasks and correct one (outcome, time, errors, assists, SEQ)."""
+        from usetest.tui.screens.review import ReviewScreen
+
+        rec = self.ut.recording
+        assert rec is not None
+        titles = {t.id: t.title for t in rec.loaded.scenario.tasks}
+        self.app.push_screen(
+            ReviewScreen(rec.session, rec.record.participant, titles, self.ut.perform,
+                         by=self.ut.moderator),
+            lambda _changed: self.refresh_status(),
+        )  # fmt: skip
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
