@@ -119,3 +119,43 @@ def test_a_whole_demo_session_in_a_real_terminal(tmp_path):
         " ORDER BY CAST(substr(item, 4) AS INTEGER)")]  # fmt: skip
     assert stats.sus_score(sus) == 85.0
     assert conn.execute("SELECT status FROM sessions").fetchone() == ("completed",)
+
+
+def test_error_keeps_the_time_of_its_key_and_the_log_shows_the_newest_event(tmp_path):
+    """Press e, wait 3 s before confirming: the stored time is the key's, within a second;
+    the event log (80×24) ends with that error the moment it is saved."""
+    from datetime import UTC, datetime
+
+    db_path = tmp_path / "demo.db"
+    scenario = ROOT / "scenarios" / "demo.yaml"
+    term = Terminal(f"cd {tmp_path} && stty cols 80 rows 24; {USETEST} run {scenario} "
+                    f"--db {db_path} --participant P01 --consent")  # fmt: skip
+    try:
+        term._tmux("resize-window", "-x", "80", "-y", "24")
+        term.wait_for("Bookmark a page")
+        term.keys("Space")
+        term.wait_for("running")
+        for _ in range(5):
+            term.keys("a", pause=0.15)
+        term.wait_for("assists 5")
+        pressed = datetime.now(UTC)
+        term.keys("e", pause=0)
+        term.wait_for("Log an error")
+        term.keys("n")
+        term.wait_for("Error note")
+        time.sleep(3.0)  # the moderator types slowly
+        term.keys(*"late", "Enter")
+        screen = term.wait_for("errors 1")
+        log = screen[screen.index("errors 1"):]
+        assert "bookmark: error [navigation] late" in log
+        assert log.count("bookmark: assist") == 4  # five assists and the error: the oldest scrolled away
+        term.keys("C-q")
+        term.wait_for("Quit now?")
+        term.keys("y")
+        term.wait_for("EXIT=0")
+    finally:
+        term.close()
+    conn = sqlite3.connect(db_path)
+    (logged_at,) = conn.execute("SELECT logged_at FROM errors").fetchone()
+    stored = datetime.fromisoformat(logged_at.replace("Z", "+00:00"))
+    assert abs((stored - pressed).total_seconds()) < 1.0, (stored, pressed)
