@@ -187,3 +187,28 @@ def test_terminal_summary_shows_hostile_text_as_typed(hostile_db):
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "<script>alert('study')</script> & co [/]" in result.output  # a title, not markup
     assert "Button `Save` | hidden" in result.output
+
+
+def test_the_report_lists_consent_per_participant(tmp_path):
+    from tests.conftest import ROOT
+    from usetest.scenario import load_scenario
+
+    demo = load_scenario(ROOT / "scenarios" / "demo.yaml")
+    db_path = tmp_path / "demo.db"
+    db = open_db(db_path)
+    clock = FakeClock()
+    for code, consent in (("P01", "in the app"), ("P02", "before the app"), ("P03", None)):
+        s = recorder.start(db, demo, code, clock=clock, consent=consent).session
+        for _ in s.state.order:
+            s.end("skipped")
+        s.complete()
+    db.close()
+    out = tmp_path / "r.md"
+    result = CliRunner().invoke(cli, ["report", str(db_path), "--format", "md", "-o", str(out),
+                                      "--no-charts"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = {line.split("|")[1].strip(): line for line in out.read_text().splitlines()
+            if line.startswith("| P0")}  # fmt: skip
+    assert r"\(in the app\)" in rows["P01"]  # Markdown escapes brackets
+    assert r"\(before the app\)" in rows["P02"]
+    assert "not recorded" in rows["P03"]

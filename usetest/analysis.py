@@ -73,8 +73,8 @@ def _wide_sql(questionnaire: str, items: list[str]) -> str:
 
 _SUMMARY_QUERIES = {
     "scenarios": "SELECT id, study, text FROM scenarios ORDER BY id",
-    "sessions": "SELECT id, participant, moderator, condition, status, started_at, ended_at"
-                " FROM sessions",
+    "sessions": "SELECT id, participant, moderator, condition, status, started_at, ended_at,"
+                " consent_at, consent_how FROM sessions",
     "attempts": "SELECT session_id, task_id, outcome, time_ms, errors, assists, seq_rating"
                 f" FROM attempts WHERE outcome IN {ATTEMPTED}",
     # questionnaires one row per session, one column per item (missing answers are NULL)

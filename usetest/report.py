@@ -436,9 +436,18 @@ def _note_blocks(s: Summary) -> list[Block | Section]:
 
 def _participants_table(s: Summary) -> Table:
     rows = [[str(r["participant"]), str(r["condition"] or "–"), str(r["moderator"] or "–"),
-             str(r["started_at"])[:16].replace("T", " "), str(r["status"])]
+             str(r["started_at"])[:16].replace("T", " "), str(r["status"]), _consent(r)]
             for r in s.sessions.to_dict(orient="records")]  # fmt: skip
-    return Table(["participant", "condition", "moderator", "started (UTC)", "status"], rows)
+    return Table(["participant", "condition", "moderator", "started (UTC)", "status", "consent"],
+                 rows)  # fmt: skip
+
+
+def _consent(session: dict[str, Any]) -> str:
+    """Consent as recorded: when (UTC) and how; sessions from before usetest recorded it say so."""
+    at = session.get("consent_at")
+    if _missing(at) or not at:
+        return "not recorded"
+    return f"{str(at)[:16].replace('T', ' ')} ({session.get('consent_how') or 'given'})"
 
 
 def _metric_definitions(s: Summary) -> list[Block | Section]:
