@@ -225,7 +225,8 @@ def test_comparison_json_and_refusals(two_groups_db, study_db):
 def test_nps_and_filters_by_participant_and_day(two_groups_db):
     s = summarise(two_groups_db)
     assert s.nps == {"n": 10, "nps": pytest.approx(30.0), "promoters": 5, "passives": 3,
-                     "detractors": 2}  # fmt: skip
+                     "detractors": 2, "left_out": 0, "left_out_declined": 0,
+                     "left_out_unanswered": 0}  # fmt: skip
     assert len(summarise(two_groups_db, participants=["P01", "P13"]).sessions) == 2
     assert len(summarise(two_groups_db, until="2026-01-05").sessions) == 11
     assert len(summarise(two_groups_db, since="2026-01-06").sessions) == 11

@@ -276,4 +276,4 @@ async def test_the_app_says_not_saved_while_locked_and_the_same_key_works_after(
         other.close()
         await pilot.press("space")
         assert app.recording.session.state.tasks["bookmark"].status == "running"
-    assert [k for _, k in recorded(path)] == ["session_started", "task_started"]
+    assert [k for _, k in recorded(path)] == ["session_started", "consent_recorded", "task_started"]

@@ -61,13 +61,17 @@ def test_merge_keeps_every_event_and_is_idempotent(tmp_path):
     assert s.tasks.iloc[0]["n"] == 3 and s.sus_summary["n"] == 3
 
 
-def test_different_scenarios_are_refused_before_writing(tmp_path):
+def test_different_studies_are_refused_before_anything_is_written(tmp_path):
     a = lab(tmp_path / "a.db", ["P01"])
     b = lab(tmp_path / "b.db", ["P02"], STUDY_YAML.replace("Fixture study", "Other study"))
     out = tmp_path / "all.db"
-    with pytest.raises(MergeError, match="different scenario versions"):
+    with pytest.raises(MergeError, match="different studies") as caught:
         merge([a, b], out)
-    assert count(out, "SELECT count(*) FROM sessions") == 0
+    assert "“Fixture study”" in str(caught.value) and "“Other study”" in str(caught.value)
+    assert not out.exists() and not (tmp_path / "all.db-wal").exists()
+    result = CliRunner().invoke(cli, ["merge", str(a), str(b), "-o", str(out)])
+    assert result.exit_code == 1 and "nothing was merged or written" in result.stderr
+    assert "Traceback" not in result.output and not out.exists()
 
 
 def test_a_code_used_for_two_sessions_is_refused(tmp_path):
@@ -75,3 +79,24 @@ def test_a_code_used_for_two_sessions_is_refused(tmp_path):
     b = lab(tmp_path / "b.db", ["P01"])
     result = CliRunner().invoke(cli, ["merge", str(a), str(b), "-o", str(tmp_path / "all.db")])
     assert result.exit_code == 1 and "P01 names two different sessions" in result.stderr
+
+
+def test_a_withdrawn_participant_is_not_brought_back_and_is_erased_where_merged_before(tmp_path):
+    from usetest import store
+
+    a = lab(tmp_path / "a.db", ["P01", "P02"])
+    out = tmp_path / "all.db"
+    assert merge([a], out).added == 2
+    db = open_db(a)
+    store.withdraw_session(db, "P02", withdrawn_at="2026-11-05T10:00:00Z", reason="asked")
+    db.close()
+    b = lab(tmp_path / "b.db", ["P03"])
+    fresh = tmp_path / "fresh.db"
+    result = merge([a, b], fresh)  # P02 is gone from a: only its tombstone travels
+    assert (result.added, result.withdrawn) == (2, 0)
+    assert count(fresh, "SELECT count(*) FROM withdrawals") == 1
+    again = merge([a, b], out)  # P02 was merged into `out` before: it is erased there too
+    assert (again.added, again.already_there, again.withdrawn) == (1, 1, 1)
+    assert count(out, "SELECT count(*) FROM sessions WHERE participant = 'P02'") == 0
+    assert count(out, "SELECT count(*) FROM withdrawals") == 1
+    assert b"P02" not in out.read_bytes()

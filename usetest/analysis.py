@@ -22,13 +22,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from usetest import stats
-from usetest.scenario import Scenario, parse_scenario
+from usetest.scenario import Scenario, Task
+from usetest.versions import changes, parsed, task_order
 
 ATTEMPTED = ("success", "partial", "fail", "abandoned")
 TABLES = ("scenarios", "sessions", "events", "attempts", "answers", "errors", "notes")
@@ -39,21 +40,23 @@ class AnalysisError(Exception):
 
 
 def connect(db_path: str | Path) -> sqlite3.Connection:
-    """Read-only connection: a summary never blocks (or changes) a session being logged."""
+    """Read-only connection: a summary never blocks (or changes) a session being logged.
+
+    Through :func:`usetest.store.peek`, so a database of an older schema is read as migrated
+    (in memory) and the file is left exactly as it was.
+    """
+    from usetest import store
+
     path = Path(db_path)
     if not path.is_file():
         raise AnalysisError(f"{path} does not exist — give the path of a study database")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise AnalysisError(f"{path} is not a usetest database ({exc})") from exc
-    if version < 1 or not set(TABLES) <= names:
-        conn.close()
+        db = store.peek(path)
+    except store.StoreError as exc:
+        raise AnalysisError(str(exc)) from exc
+    if db is None:
         raise AnalysisError(f"{path} is not a usetest database (no usetest tables in it)")
-    return conn
+    return db.conn
 
 
 def load(db_path: str | Path) -> dict[str, pd.DataFrame]:
@@ -67,21 +70,25 @@ def load(db_path: str | Path) -> dict[str, pd.DataFrame]:
 
 def _wide_sql(questionnaire: str, items: list[str]) -> str:
     columns = ", ".join(f"max(CASE item WHEN '{i}' THEN value_num END) AS \"{i}\"" for i in items)
-    return (f"SELECT session_id, {columns} FROM answers WHERE questionnaire = '{questionnaire}'"
+    return (f"SELECT session_id, {columns}, sum(declined) AS declined FROM answers"
+            f" WHERE questionnaire = '{questionnaire}'"
             " AND task_id = '' GROUP BY session_id")  # fmt: skip
 
 
 _SUMMARY_QUERIES = {
-    "scenarios": "SELECT id, study, text FROM scenarios ORDER BY id",
+    # the study's versions, oldest first (texts no session ran are no version: NULL, left out)
+    "scenarios": "SELECT id, version, sha256, study, text, loaded_at FROM scenarios"
+                 " WHERE version IS NOT NULL ORDER BY version, id",
     "sessions": "SELECT id, participant, moderator, condition, status, started_at, ended_at,"
-                " consent_at, consent_how FROM sessions",
+                " consent_at, consent_how, scenario_id FROM sessions",
     "attempts": "SELECT session_id, task_id, outcome, time_ms, errors, assists, seq_rating"
                 f" FROM attempts WHERE outcome IN {ATTEMPTED}",
-    # questionnaires one row per session, one column per item (missing answers are NULL)
+    # questionnaires one row per session, one column per item (declined or missing answers
+    # are NULL) and the number of items declined
     "sus": _wide_sql("sus", [f"sus{i}" for i in range(1, 11)]),
     "umux": _wide_sql("umux-lite", ["umux1", "umux2"]),
-    "nps": "SELECT session_id, value_num AS nps FROM answers"
-           " WHERE questionnaire = 'nps' AND item = 'nps' AND value_num IS NOT NULL",
+    "nps": "SELECT session_id, value_num AS nps, declined FROM answers"
+           " WHERE questionnaire = 'nps' AND item = 'nps'",
     "errors": "SELECT session_id, task_id, type_name FROM errors",
     "notes": "SELECT session_id, task_id, kind, text, severity, logged_at FROM notes",
 }  # fmt: skip
@@ -120,6 +127,11 @@ class Summary:
     notes: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Observations and quotes: participant, task_id, kind, text, logged_at."""
     scenario: Scenario | None = None
+    """The newest version of the scenario among the sessions analysed (study, product …)."""
+    task_defs: dict[str, Task] = field(default_factory=dict)
+    """Each task of ``tasks`` as the newest version that has it defines it (title, prompt …)."""
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    """The versions the sessions analysed ran, oldest first (:func:`_version_entries`)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -136,6 +148,7 @@ class Summary:
             "umux_lite": {k: _nan_to_none(v) for k, v in self.umux_lite.items()},
             "nps": {k: _nan_to_none(v) for k, v in self.nps.items()},
             "problems": _records(self.problems),
+            "versions": self.versions,
         }
 
 
@@ -224,26 +237,31 @@ def _summarise(
         until=until, include_unfinished=include_unfinished,
     ).reset_index(drop=True)  # fmt: skip
     ids = set(sessions["id"])
-    scenarios = t["scenarios"]
-    study = str(scenarios["study"].iloc[-1]) if len(scenarios) else ""
-    scenario = parse_scenario(str(scenarios["text"].iloc[-1])).scenario if len(scenarios) else None
-    partial_ok = bool(scenario and scenario.partial_counts_as_success)
-    success_outcomes = ["success", "partial"] if partial_ok else ["success"]
+    # Each task from the versions the sessions ran (a task removed later keeps its row, with
+    # the sessions that had it); with no session, the newest version's tasks at n = 0.
+    every = _versions(t["scenarios"])
+    ran = [v for v in every if v.id in set(sessions["scenario_id"])] or every[-1:]
+    scenario = ran[-1].scenario if ran else None
+    study = scenario.study if scenario else ""
+    sessions["version"] = sessions["scenario_id"].map({v.id: v.number for v in every})
+    task_defs = {task.id: task for v in ran for task in v.scenario.tasks}  # the newest wins
+    partial_ok = {v.id for v in ran if v.scenario.partial_counts_as_success}
 
     who = sessions.set_index("id")
     attempts = t["attempts"][t["attempts"]["session_id"].isin(ids)].copy()  # a copy: columns follow
     attempts["participant"] = attempts["session_id"].map(who["participant"])
     attempts["condition"] = attempts["session_id"].map(who["condition"])
-    attempts["success"] = attempts["outcome"].isin(success_outcomes)
+    # partial counts as success where the version the session ran says so
+    partial_counts = attempts["session_id"].map(who["scenario_id"]).isin(partial_ok)
+    attempts["success"] = (attempts["outcome"] == "success") | (
+        (attempts["outcome"] == "partial") & partial_counts)
     attempts["time_s"] = attempts["time_ms"] / 1000
     attempts = attempts.drop(columns=["time_ms"]).rename(columns={"seq_rating": "seq"})
 
-    task_ids = [task.id for task in scenario.tasks] if scenario else []
-    titles = {task.id: task.title for task in scenario.tasks} if scenario else {}
     by_task = dict(tuple(attempts.groupby("task_id", sort=False)))
     empty = attempts.iloc[0:0]
-    rows = [_task_row(task_id, titles[task_id], by_task.get(task_id, empty), times, confidence)
-            for task_id in task_ids]  # fmt: skip
+    rows = [_task_row(task_id, task_defs[task_id].title, by_task.get(task_id, empty), times,
+                      confidence) for task_id in task_order([v.scenario for v in ran])]  # fmt: skip
     tasks = pd.DataFrame(rows)
 
     def mine(df: pd.DataFrame) -> pd.DataFrame:
@@ -272,7 +290,42 @@ def _summarise(
                  "confidence": confidence},
         umux_lite=_umux_lite(_complete(mine(t["umux"])), confidence), nps=_nps(mine(t["nps"])),
         attempts=attempts.reset_index(drop=True), notes=remarks, scenario=scenario,
+        task_defs=task_defs, versions=_version_entries(every, ran, sessions),
     )  # fmt: skip
+
+
+class _Version(NamedTuple):
+    id: int
+    number: int
+    sha256: str
+    first_used: str
+    scenario: Scenario
+
+
+def _versions(scenarios: pd.DataFrame) -> list[_Version]:
+    """The study's versions, oldest first."""
+    return [_Version(int(r["id"]), int(r["version"]), str(r["sha256"]), str(r["loaded_at"]),
+                     parsed(str(r["text"]))) for r in scenarios.to_dict(orient="records")]  # fmt: skip
+
+
+def _version_entries(every: list[_Version], ran: list[_Version],
+                     sessions: pd.DataFrame) -> list[dict[str, Any]]:  # fmt: skip
+    """Per version the sessions analysed ran: who ran it, its tasks, and what changed since the
+    version before it in the database (docs/analysis.md, "Versions of a study")."""
+    entries = []
+    for v in ran:
+        codes = sessions.loc[sessions["scenario_id"] == v.id, "participant"].tolist()
+        if not codes:
+            continue
+        before = [old for old in every if old.number < v.number]
+        entries.append({
+            "version": v.number, "sha256": v.sha256, "first_used": v.first_used,
+            "participants": [str(c) for c in codes],
+            "tasks": [task.id for task in v.scenario.tasks],
+            "since_version": before[-1].number if before else None,
+            "changes": changes(before[-1].scenario, v.scenario).to_dict() if before else None,
+        })  # fmt: skip
+    return entries
 
 
 def _task_row(
@@ -321,22 +374,63 @@ def _timed(a: pd.DataFrame, times: str) -> np.ndarray:
 
 
 def _complete(wide: pd.DataFrame) -> pd.DataFrame:
-    """The sessions that answered every item, indexed by session, answers as integers."""
-    return wide.set_index("session_id").dropna().astype(int)
+    """The sessions that reached a questionnaire, indexed by session: the answers as numbers
+    (nan where declined or not answered), ``declined`` (items the participant declined) and
+    ``unanswered`` (items neither answered nor declined: the session stopped part-way)."""
+    out = wide.set_index("session_id")
+    declined = out.pop("declined").fillna(0).astype(int)
+    items = out.astype(float)
+    return items.assign(declined=declined, unanswered=items.isna().sum(axis=1) - declined)
+
+
+def _left_out(wide: pd.DataFrame, declined_ok: int) -> dict[str, int]:
+    """Who reached the questionnaire but has no score, and why (see :func:`left_out_note`)."""
+    unanswered = int((wide["unanswered"] > 0).sum())
+    declined = int(((wide["unanswered"] == 0) & (wide["declined"] > declined_ok)).sum())
+    return {"left_out": unanswered + declined, "left_out_declined": declined,
+            "left_out_unanswered": unanswered}  # fmt: skip
+
+
+_DECLINED_WHY = {"sus": "declined two or more items", "umux-lite": "declined an item",
+                 "nps": "declined the question"}  # fmt: skip
+
+
+def left_out_note(figures: dict[str, Any], questionnaire: str) -> str:
+    """The participants a questionnaire's summary leaves out, and why, in words ("" when none);
+    for the SUS also those scored from nine items. The CLI, the report and the app say this."""
+    parts = []
+    if figures.get("prorated"):
+        parts.append(f"{figures['prorated']} scored from nine items (one item declined; "
+                     "Lewis & Sauro 2017)")  # fmt: skip
+    if figures.get("left_out"):
+        why = [f"{k} {reason}" for k, reason in (
+            (figures.get("left_out_declined", 0), _DECLINED_WHY[questionnaire]),
+            (figures.get("left_out_unanswered", 0), "did not answer every item")) if k]  # fmt: skip
+        parts.append(f"{figures['left_out']} left out ({', '.join(why)})")
+    return "; ".join(parts)
 
 
 def _sus(
     wide: pd.DataFrame, code: pd.Series, confidence: float
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """SUS per participant who answered all ten items, and for the study."""
+    """SUS per participant, and for the study.
+
+    All ten items answered: the standard score. One item declined: the other nine × 100/36
+    (Lewis & Sauro 2017, "Can I leave this one out?", JUS 13(1), 38–46; ``items_scored`` 9,
+    and the sub-scale lacking the item is nan). Two or more declined, or an item not answered:
+    no score; ``left_out`` counts them by reason.
+    """
+    scored = wide[(wide["unanswered"] == 0) & (wide["declined"] <= 1)]
+    answers = scored.drop(columns=["declined", "unanswered"]).to_numpy(dtype=float)
     # the answers were range-checked when recorded; stats.sus_scores checks them again
-    scores, learn, usab = stats.sus_scores(wide.to_numpy(dtype=int).reshape(-1, 10))
+    scores, learn, usab = stats.sus_scores(answers.reshape(-1, 10))
     sus = pd.DataFrame({
-        "participant": wide.index.map(code).to_numpy(dtype=object), "sus": scores,
+        "participant": scored.index.map(code).to_numpy(dtype=object), "sus": scores,
         "learnability": learn, "usability": usab,
-        # SUS scores are multiples of 2.5: grade each distinct score once
+        # few distinct scores (multiples of 2.5, or of 100/36): grade each once
         "grade": pd.Series(scores).map({x: stats.sus_grade(x) for x in set(scores.tolist())}),
-    }, columns=["participant", "sus", "learnability", "usability", "grade"])  # fmt: skip
+        "items_scored": (10 - scored["declined"]).to_numpy(dtype=int),
+    }, columns=["participant", "sus", "learnability", "usability", "grade", "items_scored"])  # fmt: skip
     summary: dict[str, Any] = {"n": len(sus)}
     if len(sus):
         mean, low, high = stats.mean_ci(sus["sus"].to_numpy(dtype=float), confidence)
@@ -346,31 +440,49 @@ def _sus(
             "percentile": stats.sus_percentile(mean), "grade": stats.sus_grade(mean),
             "adjective": stats.sus_adjective(mean),
             "acceptability": stats.sus_acceptability(mean),
+            # over the participants whose sub-scale has all its items
             "learnability": float(sus["learnability"].mean()),
             "usability": float(sus["usability"].mean()),
         }  # fmt: skip
+    summary["prorated"] = int((scored["declined"] == 1).sum())
+    summary |= _left_out(wide, declined_ok=1)
     return sus, summary
 
 
 def _umux_lite(wide: pd.DataFrame, confidence: float) -> dict[str, Any]:
-    """UMUX-Lite mean with its t interval, and the mean mapped onto the SUS scale."""
-    scores = [stats.umux_lite(a, b) for a, b in wide.to_numpy().tolist()]
-    if not scores:
-        return {"n": 0}
-    mean, low, high = stats.mean_ci(scores, confidence)
-    return {"n": len(scores), "mean": mean, "low": low, "high": high,
-            "sus_equivalent": stats.umux_lite_sus(mean)}  # fmt: skip
+    """UMUX-Lite mean with its t interval, and the mean mapped onto the SUS scale.
+
+    Only participants who rated both items: the UMUX-Lite has two items and no published
+    proration (Lewis, Utesch & Maher 2013 score the pair), so a declined item leaves that
+    participant without a score; ``left_out`` counts them.
+    """
+    both = wide[(wide["declined"] == 0) & (wide["unanswered"] == 0)]
+    scores = [stats.umux_lite(int(a), int(b)) for a, b in
+              both.drop(columns=["declined", "unanswered"]).to_numpy().tolist()]  # fmt: skip
+    out: dict[str, Any] = {"n": len(scores)}
+    if scores:
+        mean, low, high = stats.mean_ci(scores, confidence)
+        out |= {"mean": mean, "low": low, "high": high,
+                "sus_equivalent": stats.umux_lite_sus(mean)}  # fmt: skip
+    return out | _left_out(wide, declined_ok=0)
 
 
 def _nps(answers: pd.DataFrame) -> dict[str, Any]:
-    """Net Promoter Score with its promoter / passive / detractor counts."""
-    ratings = [int(v) for v in answers["nps"]]
-    if not ratings:
-        return {"n": 0}
-    promoters = sum(r >= 9 for r in ratings)
-    detractors = sum(r <= 6 for r in ratings)
-    return {"n": len(ratings), "nps": stats.nps(ratings), "promoters": promoters,
-            "passives": len(ratings) - promoters - detractors, "detractors": detractors}  # fmt: skip
+    """Net Promoter Score with its promoter / passive / detractor counts.
+
+    One question: a participant who declined it has no rating and is left out (counted in
+    ``left_out``), not given a made-up one.
+    """
+    declined = answers["declined"].fillna(0).astype(bool) | answers["nps"].isna()
+    ratings = [int(v) for v in answers.loc[~declined, "nps"]]
+    out: dict[str, Any] = {"n": len(ratings)}
+    if ratings:
+        promoters = sum(r >= 9 for r in ratings)
+        detractors = sum(r <= 6 for r in ratings)
+        out |= {"nps": stats.nps(ratings), "promoters": promoters,
+                "passives": len(ratings) - promoters - detractors, "detractors": detractors}  # fmt: skip
+    k = int(declined.sum())
+    return out | {"left_out": k, "left_out_declined": k, "left_out_unanswered": 0}
 
 
 def _problems(probs: pd.DataFrame, tested: int) -> pd.DataFrame:
@@ -471,11 +583,11 @@ def _compare(
 
 
 def _conditions(t: dict[str, pd.DataFrame]) -> list[str]:
-    """The conditions with sessions, in the scenario file's order (others after, sorted)."""
+    """The conditions with sessions, in the scenario file's order (the newest version's first,
+    then those only older versions declare; any others after, sorted)."""
     seen = set(t["sessions"]["condition"].dropna())
-    declared: list[str] = []
-    if len(t["scenarios"]):
-        declared = list(parse_scenario(str(t["scenarios"]["text"].iloc[-1])).scenario.conditions)
+    declared = list(dict.fromkeys(c for v in reversed(_versions(t["scenarios"]))
+                                  for c in v.scenario.conditions))  # fmt: skip
     return [c for c in declared if c in seen] + sorted(seen - set(declared))
 
 

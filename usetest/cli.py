@@ -121,8 +121,13 @@ def new(file: Path, force: bool) -> None:
 @click.option("--consent", is_flag=True,
               help="With --participant: consent was obtained before the app started (on paper); "
                    "recorded as such. Without it the app asks on screen.")
+@click.option("--take-over", is_flag=True,
+              help="With --resume --participant: the session is open in another usetest that is "
+                   "frozen or unreachable; take it over (that app can no longer save to it).")
+@click.option("--yes", "-y", "yes", is_flag=True, help="Do not ask before a --take-over.")
 def run(scenario: Path, db_path: Path | None, participant: str | None, moderator: str | None,
-        condition: str | None, resume: bool, plan: bool, consent: bool) -> None:  # fmt: skip
+        condition: str | None, resume: bool, plan: bool, consent: bool, take_over: bool,
+        yes: bool) -> None:  # fmt: skip
     """Run sessions of SCENARIO in the moderator app; every event goes to the database.
 
     \b
@@ -130,6 +135,7 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
       usetest run scenarios/demo.yaml                     # set-up screen first
       usetest run scenarios/checkout.yaml --participant P07 --condition redesign
       usetest run scenarios/checkout.yaml --resume        # continue an interrupted session
+      usetest run scenarios/checkout.yaml --resume --participant P07   # that one, no list
     """
     from usetest import store
     from usetest.scenario import ScenarioError, load_scenario
@@ -146,6 +152,7 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
     if plan:
         _print_plan(loaded, db_path, participant, condition)
         return
+    _check_resume(db_path, participant if resume else None, take_over, yes)
     from usetest.tui.app import make_app
 
     try:
@@ -153,13 +160,198 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
                        condition=condition, resume=resume, consent=consent)  # fmt: skip
     except store.StoreError as exc:
         _fail(str(exc))
+    app.take_over = take_over  # confirmed in _check_resume
     app.run()
     if app.recording is not None:
         rec = app.recording
         state = rec.session.state.status
-        click.echo(f"{rec.record.participant}: {state.replace('_', ' ')} — saved in {db_path}")
+        code = rec.record.participant
+        click.echo(f"{code}: {state.replace('_', ' ')} — saved in {db_path}")
         if state == "in_progress":
-            click.echo(f"continue it with: usetest run {scenario} --db {db_path} --resume")
+            click.echo(f"continue it with: usetest run {scenario} --db {db_path} --resume "
+                       f"--participant {code}")  # fmt: skip
+
+
+def _check_resume(db_path: Path, participant: str | None, take_over: bool, yes: bool) -> None:
+    """``run --resume --participant CODE``: refuse before the app starts (exit 1) when that
+    session cannot be resumed here; confirm a ``--take-over`` first."""
+    from usetest import store
+
+    if participant is None:
+        if take_over:
+            _fail("--take-over goes with --resume --participant CODE (in the resume list, "
+                  "press t on the session instead)", EXIT_USAGE)  # fmt: skip
+        return
+    if not db_path.exists():
+        _fail(f"{db_path} does not exist, so there is nothing to resume — check --db")
+    try:
+        db = store.open_db(db_path, create=False)
+        try:
+            record = store.find_session(db, participant)
+            owner = store.session_owner(db, record.id)
+        finally:
+            db.close()
+    except store.StoreError as exc:
+        _fail(str(exc))
+    if record.status != "in_progress":
+        _fail(f"{participant}'s session is {record.status}; only an unfinished session can be "
+              "resumed (corrections: usetest amend)")  # fmt: skip
+    if owner is None:
+        return
+    if not take_over:
+        _fail(str(store.SessionBusy(participant, owner)))
+    _confirm_take_over(participant, owner, yes)
+
+
+def _confirm_take_over(participant: str, owner: Any, yes: bool) -> None:
+    click.echo(f"{participant} is open in another usetest ({owner.describe()}). From the moment "
+               "you take it over, that app cannot save anything more to this session; "
+               "everything it saved so far is kept.", err=True)  # fmt: skip
+    if not yes and not click.confirm("Take it over?", default=False, err=True):
+        _fail("not taken over; nothing was changed")
+
+
+def _open_existing(db: Path) -> Any:
+    from usetest import store
+
+    try:
+        return store.open_db(db, create=False)
+    except store.StoreError as exc:
+        _fail(str(exc))
+
+
+@cli.command()
+@click.argument("db", type=click.Path(path_type=Path))
+@click.option("--participant", required=True, metavar="CODE", help="Whose session to close.")
+@click.option("--reason", default=None, help="Why it ends here (kept with the session).")
+@click.option("--take-over", is_flag=True,
+              help="The session is open in a usetest that is frozen or unreachable: close it "
+                   "anyway (that app can no longer save to it).")
+@click.option("--yes", "-y", "yes", is_flag=True, help="Do not ask for confirmation.")
+def abandon(db: Path, participant: str, reason: str | None, take_over: bool, yes: bool) -> None:
+    """Close an unfinished session that will never be finished (the participant left).
+
+    It leaves the resume list, and summaries, reports and exports leave it out unless
+    --include-unfinished. Nothing recorded is deleted: the log gains the abandon (after a
+    resume that closes a task a crash left running). Refused while another usetest has the
+    session open.
+
+    \b
+    Example:
+      usetest abandon results/checkout.db --participant P03 --reason "had to leave"
+    """
+    from usetest import recorder, store
+    from usetest.events import SessionError
+
+    handle = _open_existing(db)
+    try:
+        record = store.find_session(handle, participant)
+        if record.status == "abandoned":
+            click.echo(f"{record.participant}'s session is abandoned already; nothing to do")
+            return
+        if record.status != "in_progress":
+            _fail(f"{record.participant}'s session is {record.status}, so it cannot be "
+                  "abandoned (to erase it: usetest withdraw)")  # fmt: skip
+        owner = store.session_owner(handle, record.id)
+        if owner is not None and not take_over:
+            _fail(str(store.SessionBusy(record.participant, owner)))
+        if owner is not None:
+            _confirm_take_over(record.participant, owner, yes)
+        elif not yes:
+            last = (record.last_event_at or record.started_at)[:16].replace("T", " ")
+            prompt = (f"Abandon {record.participant}'s session (last event {last} UTC)? It will "
+                      "not be offered for resume again; what it recorded is kept")  # fmt: skip
+            if not click.confirm(prompt, default=False):
+                _fail("not abandoned; nothing was changed")
+        recorder.abandon(handle, record.id, reason, take_over=take_over)
+    except (store.StoreError, SessionError) as exc:
+        _fail(str(exc))
+    finally:
+        handle.close()
+    click.echo(f"{record.participant}: abandoned — it is no longer offered for resume; analyses "
+               "leave it out unless --include-unfinished")  # fmt: skip
+
+
+@cli.command()
+@click.argument("db", type=click.Path(path_type=Path))
+@click.option("--participant", metavar="CODE", help="Whose data to erase.")
+@click.option("--reason", default=None,
+              help="Why (kept in the tombstone: no names, no participant code).")
+@click.option("--by", "by", default=None, help="Who withdraws (default: your login name).")
+@click.option("--take-over", is_flag=True,
+              help="The session is open in a usetest that is frozen or unreachable: erase it "
+                   "anyway (that app can no longer save to it).")
+@click.option("--yes", "-y", "yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--finish", is_flag=True,
+              help="Only finish clearing the file after a withdrawal another program held up.")
+def withdraw(db: Path, participant: str | None, reason: str | None, by: str | None,
+             take_over: bool, yes: bool, finish: bool) -> None:  # fmt: skip
+    """Erase a participant who withdraws: their session, events, answers, notes, free text.
+
+    For real: afterwards neither the participant code nor anything recorded for them can be
+    found in DB or its -wal. What stays is a tombstone — a participant was withdrawn, when,
+    by whom, why — so the study's counts explain themselves. Copies made before (exports,
+    reports, backups, merged databases) are not touched: withdraw there too. Refused while
+    another usetest has the session open. Asks first unless --yes.
+
+    \b
+    Examples:
+      usetest withdraw results/checkout.db --participant P03 --reason "asked by email"
+      usetest withdraw results/checkout.db --finish   # after closing Datasette, if told to
+    """
+    import getpass
+
+    from usetest import store
+    from usetest.clock import SystemClock, iso_utc
+
+    if finish:
+        handle = _open_existing(db)
+        try:
+            store.scrub(handle)
+        except store.StoreError as exc:
+            _fail(str(exc))
+        finally:
+            handle.close()
+        click.echo(f"{db}: cleared — nothing deleted from it remains in the file or its -wal")
+        return
+    if not participant:
+        _fail("say whose data to erase: --participant CODE", EXIT_USAGE)
+    try:
+        who = by or getpass.getuser()
+    except (KeyError, OSError):
+        who = by
+    handle = _open_existing(db)
+    try:
+        record = store.find_session(handle, participant)
+        owner = store.session_owner(handle, record.id)
+        if owner is not None and not take_over:
+            _fail(str(store.SessionBusy(record.participant, owner)))
+        if owner is not None:
+            _confirm_take_over(record.participant, owner, yes)
+        if not yes:
+            rows = store.session_footprint(handle, record.id)
+            click.echo(
+                f"This erases {record.participant}'s {record.status.replace('_', ' ')} session "
+                f"for good: {rows.get('events', 0)} events, {rows.get('answers', 0)} answer(s), "
+                f"{rows.get('notes', 0) + rows.get('errors', 0)} note(s) and error(s), and every "
+                f"free text, from {db} and its -wal. A tombstone stays (when, by whom, why; no "
+                "code, no text). It cannot be undone."
+            )  # fmt: skip
+            if not click.confirm(f"Withdraw {record.participant}?", default=False):
+                _fail("not withdrawn; nothing was changed")
+        tombstone = store.withdraw_session(
+            handle, record.participant, withdrawn_at=iso_utc(SystemClock().utc_now()),
+            withdrawn_by=who, reason=reason, take_over=take_over,
+        )  # fmt: skip
+    except store.StoreError as exc:
+        _fail(str(exc))
+    finally:
+        handle.close()
+    click.echo(f"{record.participant} withdrawn: everything recorded for them is erased from "
+               f"{db}; the tombstone says a participant was withdrawn on "
+               f"{tombstone.withdrawn_at[:10]}" + (f" by {who}" if who else "") + ".")  # fmt: skip
+    click.echo("Copies made before (exports, reports, backups, merged databases) still hold "
+               "the data: withdraw there too, or delete them.")  # fmt: skip
 
 
 @cli.command()
@@ -392,13 +584,19 @@ def _print_summary(s: object, condition: str | None) -> None:
             f"{num(t['seq_mean'])}\n({num(t['seq_low'])}–{num(t['seq_high'])})",
         )  # fmt: skip
     console.print(table)
+    from usetest.analysis import left_out_note
+
     sus = s.sus_summary
+    declined = left_out_note(sus, "sus")  # scored from nine items / left out, and why
     if sus.get("n"):
         console.print(
             f"SUS (n={sus['n']}): {sus['mean']:.1f} (95% CI {num(sus['low'])}–{num(sus['high'])}), "
             f"grade {sus['grade']}, {sus['adjective']}, {sus['acceptability']}, "
-            f"percentile {sus['percentile']:.0f}", markup=False, highlight=False,
+            f"percentile {sus['percentile']:.0f}" + (f"; {declined}" if declined else ""),
+            markup=False, highlight=False,
         )  # fmt: skip
+    elif declined:
+        console.print(f"SUS: no score — {declined}", markup=False, highlight=False)
     for _, p in s.problems.iterrows():
         console.print(escaped(f"problem: {p['problem']} — {p['participants']}/{p['tested']} "
                               f"participants, worst severity {p['worst_severity']}"),
@@ -500,7 +698,10 @@ def results(db: Path, **options: Any) -> None:
 @click.option("-o", "--out", "target", type=click.Path(path_type=Path), required=True,
               help="The merged database (created if missing; merging into it again is safe).")
 def merge(sources: tuple[Path, ...], target: Path) -> None:
-    """Merge databases from several lab machines that ran the same scenario.
+    """Merge databases from several lab machines that ran the same study.
+
+    The databases may hold different versions of the study (the scenario edited between
+    sessions); databases of another study are refused, and nothing is written.
 
     \b
     Example:
@@ -513,8 +714,11 @@ def merge(sources: tuple[Path, ...], target: Path) -> None:
         result = do_merge(list(sources), target)
     except MergeError as exc:
         _fail(str(exc))
+    withdrawn = (f"; {result.withdrawn} left out or erased: the participant withdrew"
+                 if result.withdrawn else "")  # fmt: skip
+    versions = f"; the study has {result.versions} versions" if result.versions > 1 else ""
     click.echo(f"{result.added} session(s) added to {target}; "
-               f"{result.already_there} already there")  # fmt: skip
+               f"{result.already_there} already there{withdrawn}{versions}")  # fmt: skip
 
 
 def _print_plan(loaded: object, db_path: Path, participant: str | None,
@@ -528,15 +732,27 @@ def _print_plan(loaded: object, db_path: Path, participant: str | None,
     sc = loaded.scenario
     if sc.conditions and condition is None:
         condition = sc.conditions[0]
+    from usetest.versions import new_version_notice
+
+    # read only: a plan writes nothing, and leaves a missing database missing
+    db = None
     try:
-        db = store.open_db(db_path)
-        code = participant or store.next_participant_code(db)
+        db = store.peek(db_path)
+        if db is not None:
+            store.check_study(db, loaded, db_path)
+        code = participant or (store.next_participant_code(db) if db is not None else "P01")
         order = plan_order(db, loaded, code, condition)
+        notice = new_version_notice(db, loaded)
     except store.StoreError as exc:
         _fail(str(exc))
+    finally:
+        if db is not None:
+            db.close()
     # scenario text reaches the terminal escaped: an ESC in a title must not act on it
     click.echo(escaped(f"{sc.study} ({len(sc.tasks)} tasks, order {sc.task_order}); "
                        f"database {db_path}", one_line=True))  # fmt: skip
+    if notice:
+        click.echo(escaped(notice, one_line=True))
     where = f" in condition {condition}" if condition else ""
     click.echo(escaped(f"participant {code}{where} would get:", one_line=True))
     for i, task_id in enumerate(order, start=1):

@@ -90,6 +90,8 @@ def export(
         if pseudonymise:
             summaries["summary_sus"] = summaries["summary_sus"].assign(
                 participant=summaries["summary_sus"]["participant"].map(codes))
+            summaries["summary_versions"] = summaries["summary_versions"].assign(
+                participant=summaries["summary_versions"]["participant"].map(codes))
             summaries["summary_problems"] = summaries["summary_problems"].drop(columns=["problem"])
             dropped["summary_problems"] = ["problem"]
 
@@ -144,6 +146,17 @@ def _summary_tables(db_path: str | Path) -> dict[str, pd.DataFrame]:
             {"questionnaire": "nps", **summary.nps},
         ]),
     }  # fmt: skip
+    # one row per version and participant who ran it: which sessions ran which version, what
+    # changed since the version before (lists joined with ", ")
+    tables["summary_versions"] = pd.DataFrame([
+        {"version": v["version"], "sha256": v["sha256"], "first_used": v["first_used"],
+         "participant": code, "tasks": ", ".join(v["tasks"]), "since_version": v["since_version"],
+         **{f"tasks_{k}": ", ".join(v["changes"][k]) if v["changes"] else ""
+            for k in ("added", "removed", "reworded")},
+         "other_changes": ", ".join(v["changes"]["other"]) if v["changes"] else ""}
+        for v in summary.versions for code in v["participants"]
+    ], columns=["version", "sha256", "first_used", "participant", "tasks", "since_version",
+                "tasks_added", "tasks_removed", "tasks_reworded", "other_changes"])  # fmt: skip
     if comparisons is not None:
         tables["summary_conditions_tasks"] = comparisons.tasks
         tables["summary_conditions_sus"] = comparisons.sus

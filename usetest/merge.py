@@ -1,13 +1,18 @@
 """Merge study databases from several lab machines into one.
 
 Sessions are identified by their ``uid`` (a UUID made when the session began), so merging the
-same file twice adds nothing the second time. All sources must have run the same scenario
-(the same content hash); otherwise the merge is refused before anything is written. A
-participant code used for two different sessions in different files is refused too, naming
-the clash, because codes identify participants in every summary.
+same file twice adds nothing the second time. All databases must hold the same study (the same
+``study_id``, else the same title: :func:`usetest.store.same_study`); a database of another
+study is refused before anything is written, naming both. They may hold different versions of
+it: scenario texts are kept once each (by SHA-256), and the target's versions are numbered
+again 1, 2, 3 … in the order they were first used (each text's ``loaded_at``, the start of its
+first session on any machine). A participant code used for two different sessions is refused
+too, naming the clash, because codes identify participants in every summary.
 
 Events are copied as they are (append-only), and the projections (attempts, answers, errors,
-notes) are copied with them, re-keyed to the session ids of the target database.
+notes) are copied with them, re-keyed to the session ids of the target database. A session
+withdrawn in any of the databases (a tombstone in ``withdrawals``) is not brought back, and its
+tombstone is carried into the target so the counts explain themselves there too.
 """
 
 from __future__ import annotations
@@ -15,9 +20,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from usetest import store
 from usetest.store import StoreError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 PROJECTIONS = ("attempts", "answers", "errors", "notes")
 
@@ -30,77 +39,212 @@ class MergeError(Exception):
 class MergeResult:
     added: int
     already_there: int
+    versions: int = 1
+    """How many versions of the study the merged database holds."""
+    withdrawn: int = 0
+    """Sessions left out because their participant withdrew (in some database)."""
 
 
-def _read(path: Path) -> sqlite3.Connection:
+def _rows(conn: sqlite3.Connection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _read(path: Path) -> Database:
     if not path.is_file():
-        raise MergeError(f"{path} does not exist")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
+        raise MergeError(f"{path} does not exist — check the path; nothing was written")
     try:
-        conn.execute("SELECT 1 FROM sessions LIMIT 1")
-    except sqlite3.DatabaseError as exc:
-        raise MergeError(f"{path} is not a usetest database ({exc})") from exc
-    return conn
+        db = store.peek(path)
+    except StoreError as exc:
+        raise MergeError(f"{exc}; nothing was written") from exc
+    if db is None:
+        raise MergeError(f"{path} is empty: no session was recorded in it — leave it out")
+    return db
+
+
+def _check_one_study(studies: dict[str, list[store.StoredVersion]]) -> None:
+    """Refuse databases of different studies (MergeError naming them), before any write."""
+    groups: list[tuple[store.StoredVersion, list[str]]] = []
+    for where, versions in studies.items():
+        for v in versions:
+            for first, places in groups:
+                if store.same_study(first.study_key, first.study, v.study_key, v.study):
+                    if where not in places:
+                        places.append(where)
+                    break
+            else:
+                groups.append((v, [where]))
+    if len(groups) < 2:
+        return
+
+    def named(v: store.StoredVersion) -> str:
+        return f"“{v.study}”" + (f" (study_id {v.study_key})" if v.study_key != v.study else "")
+
+    held = "; ".join(f"{', '.join(places)} hold{'s' if len(places) == 1 else ''} {named(v)}"
+                     for v, places in groups)  # fmt: skip
+    raise MergeError(f"these databases hold different studies ({held}) — a database holds one "
+                     "study, so nothing was merged or written; merge each study's files into "
+                     "a database of its own (-o)")  # fmt: skip
 
 
 def merge(sources: list[Path], target: Path) -> MergeResult:
-    """Copy every session of ``sources`` into ``target`` (created if missing)."""
-    conns = {src: _read(src) for src in sources}
-    hashes = {src: {r[0] for r in c.execute("SELECT sha256 FROM scenarios")}
-              for src, c in conns.items()}  # fmt: skip
+    """Copy every session of ``sources`` into ``target`` (created if missing).
+
+    Everything that can refuse the merge (a missing or foreign file, another study, a code
+    naming two sessions) is checked before the target is created or written.
+    """
+    dbs: dict[Path, Database] = {}
     try:
-        db = store.open_db(target)
-    except StoreError as exc:
-        raise MergeError(str(exc)) from exc
-    target_hashes = {r[0] for r in db.execute("SELECT sha256 FROM scenarios")}
-    all_hashes = set().union(*hashes.values(), target_hashes)
-    if len(all_hashes) > 1:
-        detail = "; ".join(f"{p}: {', '.join(h[:12] for h in sorted(hs)) or 'none'}"
-                           for p, hs in hashes.items())  # fmt: skip
-        raise MergeError("the databases ran different scenario versions, so their numbers "
-                         f"would not be comparable ({detail}) — merge only files of one version")  # fmt: skip
-    existing = {r[0]: r[1] for r in db.execute("SELECT uid, participant FROM sessions")}
+        for src in sources:
+            if src not in dbs:
+                dbs[src] = _read(src)
+        try:
+            before = store.peek(target)
+        except StoreError as exc:
+            raise MergeError(f"{exc}; nothing was written") from exc
+        try:
+            studies = {str(src): store.scenario_versions(db) for src, db in dbs.items()}
+            there: list[dict[str, Any]] = []
+            gone: set[str] = set()
+            if before is not None:
+                studies[str(target)] = store.scenario_versions(before)
+                there = _rows(before.conn, "SELECT uid, participant FROM sessions")
+                gone = {r["session_uid"] for r in
+                        _rows(before.conn, "SELECT session_uid FROM withdrawals")}  # fmt: skip
+        finally:
+            if before is not None:
+                before.close()
+        _check_one_study(studies)
+        plan = _plan(dbs, there, gone)
+        return _write(dbs, target, plan)
+    finally:
+        for db in dbs.values():
+            db.close()
+
+
+@dataclass
+class _Plan:
+    copy: list[tuple[Path, dict[str, Any]]]
+    """The sessions to copy, with the database they come from."""
+    erase: dict[str, dict[str, Any]]
+    """Sessions already in the target whose participant withdrew elsewhere: their tombstone."""
+    already_there: int
+    withdrawn: int
+
+
+def _plan(dbs: dict[Path, Database], there: list[dict[str, Any]], gone: set[str]) -> _Plan:
+    existing = {r["uid"]: r["participant"] for r in there}
+    tombstones = {w["session_uid"]: w for db in dbs.values()
+                  for w in _rows(db.conn, "SELECT * FROM withdrawals")}  # fmt: skip
+    withdrawn = gone | set(tombstones)
     codes = {p: u for u, p in existing.items()}
-    plan = []
-    for src, c in conns.items():
-        for s in c.execute("SELECT * FROM sessions ORDER BY id"):
+    plan = _Plan([], {u: tombstones[u] for u in existing if u in tombstones and u not in gone},
+                 0, 0)  # fmt: skip
+    for src, db in dbs.items():
+        for s in _rows(db.conn, "SELECT * FROM sessions ORDER BY id"):
             if s["uid"] in existing:
+                plan.already_there += 1
+                continue
+            if s["uid"] in withdrawn:
+                plan.withdrawn += 1
                 continue
             if s["participant"] in codes and codes[s["participant"]] != s["uid"]:
                 raise MergeError(f"participant code {s['participant']} names two different "
-                                 f"sessions (one in {src}) — rename one before merging")  # fmt: skip
+                                 f"sessions (one in {src}) — rename one before merging; "
+                                 "nothing was written")  # fmt: skip
             codes[s["participant"]] = s["uid"]
             existing[s["uid"]] = s["participant"]
-            plan.append((src, s))
-    skipped = sum(len(list(c.execute("SELECT 1 FROM sessions"))) for c in conns.values()) - len(plan)
-    with db.atomic():
-        for src, s in plan:
-            c = conns[src]
-            sc = c.execute("SELECT * FROM scenarios WHERE id = ?", [s["scenario_id"]]).fetchone()
-            row = db.execute("SELECT id FROM scenarios WHERE sha256 = ?", [sc["sha256"]]).fetchone()
-            if row:
-                scenario_id = row[0]
-            else:
-                scenario_id = db.execute(
-                    "INSERT INTO scenarios (sha256, study, source_path, text, loaded_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [sc["sha256"], sc["study"], sc["source_path"], sc["text"], sc["loaded_at"]],
-                ).lastrowid
-            cols = [k for k in s.keys() if k not in ("id", "scenario_id")]  # noqa: SIM118 (a Row iterates values)
-            new_id = db.execute(
-                f"INSERT INTO sessions (scenario_id, {', '.join(cols)}) VALUES "
-                f"(?, {', '.join('?' for _ in cols)})", [scenario_id, *(s[k] for k in cols)],
-            ).lastrowid  # fmt: skip
-            for table in ("events", *PROJECTIONS):
-                rows = c.execute(f"SELECT * FROM {table} WHERE session_id = ?", [s["id"]]).fetchall()
-                for r in rows:
-                    keys = [k for k in r.keys() if k not in ("id", "session_id")]  # noqa: SIM118
-                    db.execute(
-                        f"INSERT INTO {table} (session_id, {', '.join(keys)}) VALUES "
-                        f"(?, {', '.join('?' for _ in keys)})", [new_id, *(r[k] for k in keys)],
-                    )  # fmt: skip
-    db.close()
-    for c in conns.values():
-        c.close()
-    return MergeResult(added=len(plan), already_there=skipped)
+            plan.copy.append((src, s))
+    return plan
+
+
+def _write(dbs: dict[Path, Database], target: Path, plan: _Plan) -> MergeResult:
+    try:
+        out = store.open_db(target)
+    except StoreError as exc:
+        raise MergeError(f"{exc}; nothing was written") from exc
+    try:
+        scenario_ids: dict[tuple[Path, int], int] = {}
+
+        def scenario_in_target(src: Path, source_id: int | None) -> int | None:
+            if source_id is None:
+                return None
+            if (src, source_id) not in scenario_ids:
+                scenario_ids[(src, source_id)] = _copy_scenario(out, dbs[src], source_id)
+            return scenario_ids[(src, source_id)]
+
+        with out.atomic():
+            for src, s in plan.copy:
+                _copy_session(out, dbs[src], s, scenario_in_target(src, s["scenario_id"]))
+            for src, db in dbs.items():
+                for w in _rows(db.conn, "SELECT * FROM withdrawals"):
+                    if w["session_uid"] in plan.erase or out.execute(
+                        "SELECT 1 FROM withdrawals WHERE session_uid = ?", [w["session_uid"]]
+                    ).fetchone():  # fmt: skip
+                        continue
+                    w["scenario_id"] = scenario_in_target(src, w["scenario_id"])
+                    keys = [k for k in w if k != "id"]
+                    out.execute(f"INSERT INTO withdrawals ({', '.join(keys)}) VALUES "
+                                f"({', '.join('?' for _ in keys)})", [w[k] for k in keys])  # fmt: skip
+            versions = _renumber(out)
+        # A participant who withdrew on another machine is erased here too (store's one path).
+        for uid, w in plan.erase.items():
+            code = out.execute("SELECT participant FROM sessions WHERE uid = ?", [uid]).fetchone()
+            if code:
+                store.withdraw_session(out, code[0], withdrawn_at=w["withdrawn_at"],
+                                       withdrawn_by=w["withdrawn_by"], reason=w["reason"])  # fmt: skip
+    except sqlite3.DatabaseError as exc:
+        raise MergeError(f"the merge into {target} failed and was rolled back ({exc}) — "
+                         "nothing of it was kept; try again") from exc  # fmt: skip
+    except StoreError as exc:
+        raise MergeError(str(exc)) from exc
+    finally:
+        out.close()
+    return MergeResult(added=len(plan.copy), already_there=plan.already_there,
+                       versions=versions, withdrawn=plan.withdrawn + len(plan.erase))  # fmt: skip
+
+
+def _copy_scenario(out: Database, db: Database, source_id: int) -> int:
+    """The target's row for a source scenario text: the same text (by SHA-256) kept once, its
+    first use the earliest of the two."""
+    sc = _rows(db.conn, "SELECT * FROM scenarios WHERE id = ?", [source_id])[0]
+    row = out.execute("SELECT id FROM scenarios WHERE sha256 = ?", [sc["sha256"]]).fetchone()
+    if row:
+        out.execute("UPDATE scenarios SET loaded_at = min(loaded_at, ?) WHERE id = ?",
+                    [sc["loaded_at"], row[0]])  # fmt: skip
+        return int(row[0])
+    cursor = out.execute(
+        "INSERT INTO scenarios (sha256, study, source_path, text, loaded_at, study_key)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [sc["sha256"], sc["study"], sc["source_path"], sc["text"], sc["loaded_at"],
+         sc["study_key"] or sc["study"]],
+    )  # fmt: skip
+    return int(cursor.lastrowid or 0)
+
+
+def _copy_session(out: Database, db: Database, s: dict[str, Any], scenario_id: int | None) -> None:
+    # owner: which app records the session *in the source file*; in the target, none does
+    cols = [k for k in s if k not in ("id", "scenario_id", "owner")]
+    new_id = out.execute(
+        f"INSERT INTO sessions (scenario_id, {', '.join(cols)}) VALUES "
+        f"(?, {', '.join('?' for _ in cols)})", [scenario_id, *(s[k] for k in cols)],
+    ).lastrowid  # fmt: skip
+    for table in ("events", *PROJECTIONS):
+        for r in _rows(db.conn, f"SELECT * FROM {table} WHERE session_id = ?", [s["id"]]):
+            keys = [k for k in r if k not in ("id", "session_id")]
+            out.execute(
+                f"INSERT INTO {table} (session_id, {', '.join(keys)}) VALUES "
+                f"(?, {', '.join('?' for _ in keys)})", [new_id, *(r[k] for k in keys)],
+            )  # fmt: skip
+
+
+def _renumber(out: Database) -> int:
+    """Number the target's versions 1, 2, 3 … in order of first use; returns how many."""
+    used = out.execute(
+        "SELECT id FROM scenarios WHERE id IN (SELECT scenario_id FROM sessions UNION"
+        " SELECT scenario_id FROM withdrawals) OR version IS NOT NULL ORDER BY loaded_at, id"
+    ).fetchall()  # fmt: skip
+    for number, (scenario_id,) in enumerate(used, start=1):
+        out.execute("UPDATE scenarios SET version = ? WHERE id = ?", [number, scenario_id])
+    return len(used)

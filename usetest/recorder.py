@@ -29,6 +29,8 @@ class Recording:
     session: Session
     record: SessionRecord
     loaded: LoadedScenario
+    owner: store.Owner | None = None
+    """This app's claim on the session (:func:`usetest.store.claim_session`), if it holds one."""
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,14 @@ def start(
     condition: str | None = None,
     clock: Clock | None = None,
     consent: str | None = None,
+    claim: bool = False,
 ) -> Recording:
     """Record a new session: store the scenario, assign the order, log ``session_started``.
 
     ``consent`` is how consent was obtained (``in the app`` or ``before the app``); it is
     recorded right after the start, with the scenario's consent wording. None: not yet (the
-    app asks for it before the first task).
+    app asks for it before the first task). ``claim``: this process records the session (the
+    app), so no other may resume it while it runs; give it back with :func:`release`.
     """
     clock = clock or SystemClock()
     sc = loaded.scenario
@@ -87,19 +91,25 @@ def start(
     now = iso_utc(clock.utc_now())
     scenario_id = store.save_scenario(db, loaded, now)
     order = plan_order(db, loaded, participant, condition)
+    owner = store.Owner.here(now) if claim else None
     record = store.create_session(
         db, scenario_id=scenario_id, participant=participant, moderator=moderator,
-        condition=condition, order=order, started_at=now,
+        condition=condition, order=order, started_at=now, owner=owner,
     )  # fmt: skip
-    sink = store.SessionStore(db, record.id, _time_limits(loaded))
-    session = Session.begin(
-        sc, order, clock, sink,
-        participant=record.participant, moderator=record.moderator,
-        condition=record.condition, scenario_sha256=loaded.sha256, session_uid=record.uid,
-    )  # fmt: skip
-    if consent is not None:
-        session.record_consent(sc.consent_wording, consent)
-    return Recording(session, store.get_session(db, record.id), loaded)
+    sink = store.SessionStore(db, record.id, _time_limits(loaded), owner.token if owner else None)
+    try:
+        session = Session.begin(
+            sc, order, clock, sink,
+            participant=record.participant, moderator=record.moderator,
+            condition=record.condition, scenario_sha256=loaded.sha256, session_uid=record.uid,
+        )  # fmt: skip
+        if consent is not None:
+            session.record_consent(sc.consent_wording, consent)
+    except BaseException:
+        if owner is not None:  # unfinished: resumable at once, by this app or another
+            store.release_session(db, record.id, owner)
+        raise
+    return Recording(session, store.get_session(db, record.id), loaded, owner)
 
 
 def resume(
@@ -107,20 +117,40 @@ def resume(
     session_id: int,
     clock: Clock | None = None,
     current_sha256: str | None = None,
+    claim: bool = False,
+    take_over: bool = False,
 ) -> tuple[Recording, ResumeInfo]:
-    """Continue an unfinished session in a new run, from its stored events and scenario text."""
+    """Continue an unfinished session in a new run, from its stored events and scenario text.
+
+    Refused (:class:`usetest.store.SessionBusy`) while another app that may still run has the
+    session open, unless ``take_over`` (confirm that with the moderator first: the other app
+    can no longer save). ``claim``: this process records it from now on (see :func:`start`).
+    """
     clock = clock or SystemClock()
     record = store.get_session(db, session_id)
     if record.status != "in_progress":
         raise StoreError(f"session {record.participant} is {record.status}; only unfinished "
                          "sessions can be resumed")  # fmt: skip
+    owner = store.Owner.here(iso_utc(clock.utc_now())) if claim else None
+    store.claim_session(db, session_id, owner, take_over=take_over)
+    try:
+        return _resume(db, record, clock, current_sha256, owner)
+    except BaseException:
+        if owner is not None:
+            store.release_session(db, session_id, owner)
+        raise
+
+
+def _resume(db: Database, record: SessionRecord, clock: Clock, current_sha256: str | None,
+            owner: store.Owner | None) -> tuple[Recording, ResumeInfo]:  # fmt: skip
+    session_id = record.id
     text = store.scenario_text(db, record.scenario_id)
     try:
         loaded = parse_scenario(text, f"<scenario stored for {record.participant}>")
     except ScenarioError as exc:  # pragma: no cover - a stored scenario validated when saved
         raise StoreError(f"the stored scenario no longer validates: {exc}") from exc
     events = store.load_events(db, session_id)
-    sink = store.SessionStore(db, session_id, _time_limits(loaded))
+    sink = store.SessionStore(db, session_id, _time_limits(loaded), owner.token if owner else None)
     if not events:
         # The process died between creating the session row and logging its start: nothing
         # was recorded, so begin the log now rather than open it with a resume.
@@ -130,7 +160,7 @@ def resume(
             condition=record.condition, scenario_sha256=loaded.sha256, session_uid=record.uid,
         )  # fmt: skip
         info = ResumeInfo((), None, current_sha256 is not None and current_sha256 != loaded.sha256)
-        return Recording(session, store.get_session(db, session_id), loaded), info
+        return Recording(session, store.get_session(db, session_id), loaded, owner), info
     try:
         session = Session.restore(loaded.scenario, record.order, events, clock, sink)
     except SessionError as exc:
@@ -141,7 +171,7 @@ def resume(
         last_event_at=resumed.get("last_event_at"),
         scenario_changed=current_sha256 is not None and current_sha256 != loaded.sha256,
     )
-    return Recording(session, store.get_session(db, session_id), loaded), info
+    return Recording(session, store.get_session(db, session_id), loaded, owner), info
 
 
 def reopen(db: Database, session_id: int, clock: Clock | None = None) -> Recording:
@@ -160,3 +190,28 @@ def reopen(db: Database, session_id: int, clock: Clock | None = None) -> Recordi
     sink = store.SessionStore(db, session_id, _time_limits(loaded))
     session = Session.reopen(loaded.scenario, record.order, events, clock or SystemClock(), sink)
     return Recording(session, record, loaded)
+
+
+def release(db: Database, recording: Recording) -> None:
+    """Give the session back (the app quits or moves on); harmless if it was taken over."""
+    if recording.owner is not None:
+        store.release_session(db, recording.record.id, recording.owner)
+        recording.owner = None
+
+
+def abandon(
+    db: Database, session_id: int, reason: str | None = None, *, clock: Clock | None = None,
+    take_over: bool = False,
+) -> Recording:  # fmt: skip
+    """Close an unfinished session from outside the app (``usetest abandon``).
+
+    It is resumed first, so a task a crash left running is closed at that run's last event
+    (as any resume does), then abandoned: it leaves the resume list, and analyses leave it out
+    unless asked. Refused like :func:`resume` while another app has it open.
+    """
+    rec, _ = resume(db, session_id, clock=clock, claim=True, take_over=take_over)
+    try:
+        rec.session.abandon(reason)
+    finally:
+        release(db, rec)  # the abandon gave it back already; this covers a failed write
+    return rec

@@ -29,6 +29,7 @@ from typing import Any
 from usetest import __version__
 from usetest.analysis import Comparisons, Summary
 from usetest.plain import pictures
+from usetest.versions import Changes
 
 # --------------------------------------------------------------------------------------------
 # The document model.
@@ -200,6 +201,8 @@ def _cif(inputs: Inputs) -> list[Section]:
                        ("Task order", sc.task_order if sc else "–")]),
                 Section("Procedure", [stated(info.procedure if info else None)]),
                 Section("Participant task instructions", [_instructions_table(s)]),
+                *([Section("Versions of the scenario", _version_blocks(s))]
+                  if len(s.versions) > 1 else []),
             ]),
             Section("Usability metrics", _metric_definitions(s)),
         ]),
@@ -250,8 +253,30 @@ def _study_blocks(s: Summary) -> list[Block | Section]:
         facts += [("Conditions", ", ".join(sc.conditions) or "one"),
                   ("Task order", sc.task_order),
                   ("Partial success counts as success", "yes" if sc.partial_counts_as_success else "no")]  # fmt: skip
-    blocks += [Facts(facts + _filter_facts(s)), _tasks_table(s)]
+    blocks += [Facts(facts + _filter_facts(s)), _tasks_table(s), *_version_blocks(s)]
     return blocks
+
+
+def _version_blocks(s: Summary) -> list[Block | Section]:
+    """When the sessions ran several versions of the scenario: which ran which, what changed."""
+    if len(s.versions) < 2:
+        return []
+    titles = {i: t.title for i, t in s.task_defs.items()}
+    rows = []
+    for v in s.versions:
+        ch = v["changes"]
+        changed = ("–" if ch is None else Changes(
+            *(tuple(ch[k]) for k in ("added", "removed", "reworded", "other"))).describe(titles))
+        since = f" (since version {v['since_version']})" if v["since_version"] else ""
+        rows.append([str(v["version"]), str(v["first_used"])[:16].replace("T", " "),
+                     ", ".join(v["participants"]), changed + (since if ch else "")])  # fmt: skip
+    return [
+        Para(f"The study ran in {len(s.versions)} versions: the scenario was edited between "
+             "sessions. Each task's figures come from the sessions that ran a version with it, "
+             "so n can differ between tasks; a reworded task (same id) is one row, under its "
+             "newest title."),
+        Table(["version", "first used (UTC)", "participants", "changes"], rows, numeric={0}),
+    ]  # fmt: skip
 
 
 def _filter_facts(s: Summary) -> list[tuple[str, str]]:
@@ -266,20 +291,32 @@ def _filter_facts(s: Summary) -> list[tuple[str, str]]:
     return items
 
 
+def _task_defs(s: Summary) -> list[Any]:
+    """The tasks analysed, in the summary's order, as their newest version defines them."""
+    return [s.task_defs[i] for i in s.tasks.get("task_id", []) if i in s.task_defs]
+
+
+def _task_versions(s: Summary) -> dict[str, str]:
+    """Task id -> the versions that had it ("1, 2"), when the sessions ran several."""
+    if len(s.versions) < 2:
+        return {}
+    return {i: ", ".join(str(v["version"]) for v in s.versions if i in v["tasks"])
+            for i in s.task_defs}  # fmt: skip
+
+
 def _tasks_table(s: Summary, prompts: bool = True) -> Table:
-    sc = s.scenario
+    versions = _task_versions(s)
     rows = [[t.id, t.title, *([t.prompt.strip()] if prompts else []), t.success or "–",
-             f"{t.time_limit} s" if t.time_limit else "–"]
-            for t in (sc.tasks if sc else [])]  # fmt: skip
+             f"{t.time_limit} s" if t.time_limit else "–", *([versions[t.id]] if versions else [])]
+            for t in _task_defs(s)]  # fmt: skip
     columns = ["task", "title", *(["what the participant was told"] if prompts else []),
-               "success criterion", "time limit"]  # fmt: skip
+               "success criterion", "time limit", *(["versions"] if versions else [])]  # fmt: skip
     return Table(columns, rows)
 
 
 def _instructions_table(s: Summary) -> Table:
-    sc = s.scenario
     return Table(["task", "what the participant was told"],
-                 [[t.id, t.prompt.strip()] for t in (sc.tasks if sc else [])])  # fmt: skip
+                 [[t.id, t.prompt.strip()] for t in _task_defs(s)])  # fmt: skip
 
 
 def _results_table(s: Summary) -> Table:
@@ -322,9 +359,12 @@ def _task_figures(inputs: Inputs) -> list[Block | Section]:
 
 
 def _satisfaction_blocks(inputs: Inputs) -> list[Block | Section]:
+    from usetest.analysis import left_out_note
+
     s = inputs.summary
     blocks: list[Block | Section] = []
     sus = s.sus_summary
+    sus_note = left_out_note(sus, "sus")
     if sus.get("n"):
         blocks.append(Facts([
             ("SUS mean", f"{num(sus['mean'])} (95% CI {interval(sus['low'], sus['high'])}, "
@@ -333,6 +373,7 @@ def _satisfaction_blocks(inputs: Inputs) -> list[Block | Section]:
             ("Adjective", str(sus["adjective"])), ("Acceptability", str(sus["acceptability"])),
             ("Percentile", f"{num(sus['percentile'], 0)} (against Sauro's 2011 norms)"),
             ("Learnability / usability", f"{num(sus['learnability'])} / {num(sus['usability'])}"),
+            *([("Declined items", sus_note)] if sus_note else []),
         ]))  # fmt: skip
         if inputs.charts:
             from usetest import charts
@@ -341,23 +382,43 @@ def _satisfaction_blocks(inputs: Inputs) -> list[Block | Section]:
                                  "SUS scores, one dot per participant, against the grade bands; "
                                  "the bar marks the mean with its 95% confidence interval."))  # fmt: skip
         blocks.append(Table(
-            ["participant", "SUS", "grade", "learnability", "usability"],
-            [[str(r["participant"]), num(r["sus"]), str(r["grade"]), num(r["learnability"]),
-              num(r["usability"])] for r in s.sus.to_dict(orient="records")],
-            numeric={1, 3, 4},
+            ["participant", "SUS", "items", "grade", "learnability", "usability"],
+            [[str(r["participant"]), num(r["sus"]), str(r.get("items_scored", 10)),
+              str(r["grade"]), num(r["learnability"]), num(r["usability"])]
+             for r in s.sus.to_dict(orient="records")],
+            numeric={1, 2, 4, 5},
         ))  # fmt: skip
+        if sus.get("prorated"):
+            blocks.append(Para("A SUS with one item declined is scored from the other nine: their "
+                               "sum × 100/36 instead of × 2.5 (Lewis & Sauro 2017, “Can I leave "
+                               "this one out?”, JUS 13(1), 38–46); its sub-score that lacks the "
+                               "item is left blank."))  # fmt: skip
+    elif sus_note:
+        blocks.append(Facts([("SUS", f"no score: {sus_note}")]))
     umux, nps = s.umux_lite, s.nps
+    umux_note, nps_note = left_out_note(umux, "umux-lite"), left_out_note(nps, "nps")
     if umux.get("n"):
         blocks.append(Facts([("UMUX-Lite", f"{num(umux['mean'])} (95% CI "
                                            f"{interval(umux['low'], umux['high'])}, n = {umux['n']}); "
-                                           f"on the SUS scale {num(umux['sus_equivalent'])}")]))  # fmt: skip
+                                           f"on the SUS scale {num(umux['sus_equivalent'])}"
+                                           + (f"; {umux_note}" if umux_note else ""))]))  # fmt: skip
+    elif umux_note:
+        blocks.append(Facts([("UMUX-Lite", f"no score: {umux_note}")]))
     if nps.get("n"):
         blocks.append(Facts([("Net Promoter Score", f"{num(nps['nps'], 0)} ({nps['promoters']} "
                                                     f"promoters, {nps['passives']} passives, "
-                                                    f"{nps['detractors']} detractors; n = {nps['n']})")]))  # fmt: skip
+                                                    f"{nps['detractors']} detractors; n = {nps['n']})"
+                                                    + (f"; {nps_note}" if nps_note else ""))]))  # fmt: skip
+    elif nps_note:
+        blocks.append(Facts([("Net Promoter Score", f"no score: {nps_note}")]))
+    if umux_note or nps_note:
+        blocks.append(Para("The UMUX-Lite (two items) and the NPS (one question) have no published "
+                           "way to score a declined item: those participants are left out, not "
+                           "given a made-up rating."))  # fmt: skip
     seq = s.tasks[s.tasks["seq_n"] > 0] if len(s.tasks) else s.tasks
     if len(seq):
-        blocks.append(Para("SEQ (Single Ease Question, 1–7) per task is in the task results table."))
+        blocks.append(Para("SEQ (Single Ease Question, 1–7) per task is in the task results table; "
+                           "a declined SEQ is left out of its task's n."))  # fmt: skip
     return blocks or [Para("No questionnaire answers in the sessions reported.")]
 
 
@@ -435,11 +496,13 @@ def _note_blocks(s: Summary) -> list[Block | Section]:
 
 
 def _participants_table(s: Summary) -> Table:
+    several = len(s.versions) > 1  # then say which version each session ran
     rows = [[str(r["participant"]), str(r["condition"] or "–"), str(r["moderator"] or "–"),
-             str(r["started_at"])[:16].replace("T", " "), str(r["status"]), _consent(r)]
+             str(r["started_at"])[:16].replace("T", " "), str(r["status"]), _consent(r),
+             *([num(r.get("version"), 0)] if several else [])]
             for r in s.sessions.to_dict(orient="records")]  # fmt: skip
-    return Table(["participant", "condition", "moderator", "started (UTC)", "status", "consent"],
-                 rows)  # fmt: skip
+    return Table(["participant", "condition", "moderator", "started (UTC)", "status", "consent",
+                  *(["version"] if several else [])], rows)  # fmt: skip
 
 
 def _consent(session: dict[str, Any]) -> str:

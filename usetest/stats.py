@@ -14,7 +14,8 @@ Conventions:
 - Bad input (an answer outside its scale, a negative time, n = 0, successes > n, confidence
   outside (0, 1)) raises :class:`ValueError` with a message saying what was wrong.
 
-Contents: ``sus_score``, ``sus_scores`` (many at once), ``sus_subscales``, ``sus_grade``, ``sus_percentile``,
+Contents: ``sus_score`` (ten items, or nine with one declined), ``sus_scores`` (many at
+once), ``sus_subscales``, ``SUS_NINE_ITEM_MULTIPLIER``, ``sus_grade``, ``sus_percentile``,
 ``sus_adjective``, ``BANGOR_ADJECTIVE_MEANS``, ``sus_acceptability``, ``completion_ci``,
 ``completion_estimate``, ``geometric_mean_ci``, ``median_ci``, ``mean_ci``, ``nps``,
 ``umux_lite``, ``umux_lite_sus``, ``seq_summary``, ``two_proportion_test``, ``log_time_test``,
@@ -114,15 +115,48 @@ def _counts(successes: int, n: int) -> None:
 # SUS.
 
 
-def sus_score(responses: Sequence[int]) -> float:
+SUS_NINE_ITEM_MULTIPLIER = 100 / 36
+"""Lewis, J. R. & Sauro, J. (2017). Can I leave this one out? The effect of dropping an item
+from the SUS. Journal of Usability Studies 13(1), 38–46: with one item left out, "multiply the
+sum of the adjusted item scores by 100/36 instead of the standard 100/40, or 2.5". The means of
+all ten nine-item variants were within one point of the standard SUS."""
+
+
+def _sus_answers(responses: Sequence[int | None]) -> list[int | None]:
+    """Ten SUS answers 1–5 in item order; ``None`` marks an item left out (declined)."""
+    values = list(responses)
+    if len(values) != 10:
+        raise ValueError(f"SUS needs 10 answers, got {len(values)}")
+    missing = [i for i, v in enumerate(values, start=1) if v is None]
+    if len(missing) > 1:
+        raise ValueError(
+            f"SUS with {len(missing)} items left out (items {', '.join(map(str, missing))}) has "
+            "no score: Lewis & Sauro (2017) validated leaving out one item, not more"
+        )
+    answered = _likert([1 if v is None else v for v in values], 10, 1, 5, "SUS")
+    return [None if v is None else a for v, a in zip(values, answered, strict=True)]
+
+
+def _sus_contributions(answers: list[int | None]) -> list[int | None]:
+    # odd (positive) items: r − 1; even (negative) items: 5 − r; each 0–4
+    return [None if v is None else (v - 1) if i % 2 == 0 else (5 - v)
+            for i, v in enumerate(answers)]  # fmt: skip
+
+
+def sus_score(responses: Sequence[int | None]) -> float:
     """System Usability Scale score, 0–100, from ten answers 1–5 in item order.
 
     Odd (positive) items contribute r − 1, even (negative) items 5 − r; the sum × 2.5.
     Source: Brooke, J. (1996). SUS: a "quick and dirty" usability scale.
+
+    One answer may be ``None`` (the participant declined that item): the sum of the other
+    nine contributions × 100/36 (:data:`SUS_NINE_ITEM_MULTIPLIER`, Lewis & Sauro 2017, JUS
+    13(1), 38–46). Two or more ``None`` raise :class:`ValueError`: no published method scores
+    fewer than nine items.
     """
-    r = _likert(responses, 10, 1, 5, "SUS")
-    total = sum((v - 1) if i % 2 == 0 else (5 - v) for i, v in enumerate(r))
-    return total * 2.5
+    contrib = _sus_contributions(_sus_answers(responses))
+    total = sum(c for c in contrib if c is not None)
+    return total * (SUS_NINE_ITEM_MULTIPLIER if None in contrib else 2.5)
 
 
 def sus_scores(responses: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -133,30 +167,49 @@ def sus_scores(responses: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     sum × 2.5) and :func:`sus_subscales` (Lewis & Sauro 2009: items 4 and 10 × 12.5, the other
     eight × 3.125), computed on arrays so that a study of 100,000 participants takes
     milliseconds. Rows with an answer outside 1–5 or not whole are refused.
+
+    A row may leave out one item (``nan``, or ``None`` in an object array): its score is the
+    other nine contributions × 100/36 (Lewis & Sauro 2017), and the sub-scale that lacks the
+    item is ``nan`` (no published proration for the sub-scales). Rows with two or more items
+    left out are refused: drop them first.
     """
-    r = np.asarray(responses)
+    r = np.asarray(responses, dtype=float)
     if r.ndim != 2 or r.shape[1] != 10:
         raise ValueError(f"SUS needs rows of 10 answers, got an array of shape {r.shape}")
-    if r.size and (not np.isin(r, [1, 2, 3, 4, 5]).all()):
+    missing = np.isnan(r)
+    if r.size and not np.isin(r[~missing], [1, 2, 3, 4, 5]).all():
         raise ValueError("SUS answers are whole numbers 1–5")
-    contrib = np.where(np.arange(10) % 2 == 0, r - 1, 5 - r).astype(float)
+    left_out = missing.sum(axis=1)
+    if (left_out > 1).any():
+        row = int(np.argmax(left_out > 1))
+        raise ValueError(f"SUS row {row + 1} leaves out {int(left_out[row])} items: no score "
+                         "(Lewis & Sauro 2017 validated leaving out one item, not more)")  # fmt: skip
+    contrib = np.where(np.arange(10) % 2 == 0, r - 1, 5 - r)  # nan stays nan
     learn = contrib[:, 3] + contrib[:, 9]
-    total = contrib.sum(axis=1)
-    return total * 2.5, learn * 12.5, (total - learn) * 3.125
+    usab = contrib[:, [0, 1, 2, 4, 5, 6, 7, 8]].sum(axis=1)
+    total = np.nansum(contrib, axis=1)
+    scores = np.where(left_out == 0, total * 2.5, total * SUS_NINE_ITEM_MULTIPLIER)
+    return scores, learn * 12.5, usab * 3.125
 
 
-def sus_subscales(responses: Sequence[int]) -> tuple[float, float]:
+def sus_subscales(responses: Sequence[int | None]) -> tuple[float, float]:
     """(learnability, usability), each 0–100: items 4 and 10 vs the other eight.
 
     Learnability: the contributions of items 4 and 10 (max 8) × 12.5; usability: the other
     eight (max 32) × 3.125. Source: Lewis, J. R. & Sauro, J. (2009). The factor structure of
     the System Usability Scale. HCII 2009, LNCS 5619, 94–103.
+
+    With one item left out (``None``), the sub-scale that lacks it is ``nan``: Lewis & Sauro
+    (2017) prorated the overall score only.
     """
-    r = _likert(responses, 10, 1, 5, "SUS")
-    contrib = [(v - 1) if i % 2 == 0 else (5 - v) for i, v in enumerate(r)]
-    learn = contrib[3] + contrib[9]
-    usab = sum(contrib) - learn
-    return learn * 12.5, usab * 3.125
+    contrib = _sus_contributions(_sus_answers(responses))
+
+    def part(items: list[int | None], weight: float) -> float:
+        known = [c for c in items if c is not None]
+        return sum(known) * weight if len(known) == len(items) else NAN
+
+    return (part([contrib[3], contrib[9]], 12.5),
+            part([c for i, c in enumerate(contrib) if i not in (3, 9)], 3.125))  # fmt: skip
 
 
 def _score(score: float) -> float:

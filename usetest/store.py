@@ -137,6 +137,107 @@ def open_db(path: str | Path | None = None, *, create: bool = True) -> Database:
     return db
 
 
+class _ReadOnly(sqlite3.Connection):
+    """A ``mode=ro`` connection that, on close, removes the ``-wal``/``-shm`` files its open
+    created (SQLite makes them to read a WAL database and a reader cannot delete them).
+
+    Only files that did not exist before are tidied, and only through SQLite itself: a plain
+    connection's close checkpoints an empty log and deletes both unless another connection
+    still uses them. The database file itself is not written (same bytes, same mtime).
+    """
+
+    tidy: Path | None = None
+
+    def close(self) -> None:
+        super().close()
+        path, self.tidy = self.tidy, None
+        if path is None or not Path(f"{path}-wal").exists():
+            return
+        try:
+            conn = sqlite3.connect(str(path), timeout=0.1)
+            try:
+                conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            pass  # another program holds it: the files are theirs now, leave them
+
+
+def _read_only(path: Path) -> _ReadOnly:
+    companions = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+    fresh = not any(p.exists() for p in companions)
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                           factory=_ReadOnly)  # fmt: skip
+    conn.tidy = path if fresh else None
+    return conn
+
+
+def peek(path: str | Path) -> Database | None:
+    """The study database at ``path`` for reading, without writing anything to it; None if
+    there is no file (or an empty one): nothing has been recorded there yet.
+
+    The set-up screen, ``run --plan`` and the analyses read through this, so that a database
+    is created, switched to WAL and migrated only when a session starts (:func:`open_db`).
+    A file of an older schema is read through a migrated copy in memory (the file stays as
+    it was); a file that is not a usetest database, or is from a newer usetest, is refused
+    with :class:`StoreError` as :func:`open_db` would. Close the result with ``db.close()``.
+    """
+    sqlite_utils = _import_sqlite_utils()
+    path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder — give a database file name such as {path}/study.db")
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        conn = _read_only(path)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(_explain(path, exc)) from exc
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(_newer(path, version))
+        if version == 0 and tables:
+            raise StoreError(f"{path} holds other tables and is not a usetest database — check "
+                             "the path")  # fmt: skip
+        if version == 0:
+            conn.close()
+            return None
+        if version == SCHEMA_VERSION:
+            db: Database = sqlite_utils.Database(conn)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            return db
+        copy: Database = sqlite_utils.Database(memory=True)
+        conn.backup(copy.conn)
+        conn.close()
+        migrate(copy)
+        return copy
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(_explain(path, exc)) from exc
+    except StoreError:
+        conn.close()
+        raise
+
+
+def check_recordable(path: str | Path) -> None:
+    """Refuse (StoreError) a path where no session could be recorded — a read-only file or
+    folder — at start-up, without creating or writing anything (the file is only created
+    when a session starts)."""
+    path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder — give a database file name such as {path}/study.db")
+    if path.exists():
+        _check_writable(path)
+        return
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot create {path}: the folder {folder} is read-only — choose a "
+                         "folder you can write to (--db)")  # fmt: skip
+
+
 def _check_writable(path: Path) -> None:
     """Refuse at once what SQLite would only refuse at the first event (mid-session)."""
     folder = path.parent
@@ -181,6 +282,11 @@ def _explain_write(db: Database, exc: sqlite3.DatabaseError) -> str:
     text = str(exc)
     where = _db_file(db)
     kept = "everything logged before it is safe; press the key again once this is fixed"
+    if "events.session_id, events.seq" in text:
+        # only a writer outside the ownership rule gets here (an older usetest, a script)
+        return (f"the event was NOT saved: another program recorded events for this session "
+                f"in {where} meanwhile, so this app's copy is out of date; everything saved "
+                "before is kept — quit this app (ctrl+q) and resume the session")  # fmt: skip
     if "locked" in text or "busy" in text:
         cause = (f"another program is writing to {where} (a database browser with unsaved "
                  "changes?) — close it or let it finish")  # fmt: skip
@@ -331,11 +437,15 @@ def _v2_study_day(db: Database) -> None:
     """Studies and their versions, the app recording a session, consent, declined answers,
     corrections, and the tombstones of withdrawn participants."""
     # A database holds one study (study_id, else the title); each distinct scenario text is
-    # one version of it, numbered in the order first run.
+    # one version of it, numbered in the order first run. A text no session ran (older
+    # usetests saved it on opening the set-up screen) is no version: NULL.
     db.execute("ALTER TABLE scenarios ADD COLUMN study_key TEXT")
     db.execute("ALTER TABLE scenarios ADD COLUMN version INTEGER")
-    db.execute("UPDATE scenarios SET study_key = study, version ="
-               " (SELECT count(*) FROM scenarios s2 WHERE s2.id <= scenarios.id)")
+    db.execute("UPDATE scenarios SET study_key = study")
+    first_runs = db.execute("SELECT scenario_id FROM sessions GROUP BY scenario_id"
+                            " ORDER BY min(id)").fetchall()  # fmt: skip
+    for number, (scenario_id,) in enumerate(first_runs, start=1):
+        db.execute("UPDATE scenarios SET version = ? WHERE id = ?", [number, scenario_id])
     # Which app records the session now (JSON: host, pid, boot id, process start, since,
     # token); NULL when no app has it open.
     db.execute("ALTER TABLE sessions ADD COLUMN owner TEXT")
@@ -400,19 +510,115 @@ class SessionRecord:
     runs: int
 
 
+@dataclass(frozen=True)
+class StoredVersion:
+    """One version of the study: a scenario text that sessions ran (``scenarios`` row)."""
+
+    id: int
+    version: int
+    sha256: str
+    study: str
+    study_key: str
+    text: str
+    loaded_at: str
+    """UTC time the version was first used (its first session began)."""
+    source_path: str | None
+
+
+def scenario_versions(db: Database) -> list[StoredVersion]:
+    """The study's versions, oldest first (texts no session ran are left out)."""
+    rows = db.execute(
+        "SELECT id, version, sha256, study, coalesce(study_key, study), text, loaded_at,"
+        " source_path FROM scenarios WHERE version IS NOT NULL ORDER BY version, id"
+    ).fetchall()
+    return [StoredVersion(*row) for row in rows]
+
+
+def same_study(key_a: str, title_a: str, key_b: str, title_b: str) -> bool:
+    """Whether two scenarios (study key, title) are one study: the same key (``study_id``,
+    else the title), or the same title where one of them has no ``study_id`` (so a study_id
+    can be added to a study known by its title)."""
+    return key_a == key_b or (title_a == title_b and (key_a == title_a or key_b == title_b))
+
+
+def _study_name(key: str, title: str) -> str:
+    return f"“{title}”" + (f" (study_id {key})" if key != title else "")
+
+
+def check_study(db: Database, loaded: LoadedScenario, where: str | Path | None = None) -> None:
+    """Refuse a scenario of another study than the one the database holds (StoreError).
+
+    ``where`` names the database in the message (default: its file name).
+    """
+    sc = loaded.scenario
+    versions = scenario_versions(db)
+    if not versions or any(same_study(v.study_key, v.study, sc.study_key, sc.study)
+                           for v in versions):  # fmt: skip
+        return
+    held = versions[-1]
+    where = str(where or _db_file(db))
+    source = str(loaded.path) if loaded.path else "this scenario"
+    stem = loaded.path.stem if loaded.path else "other-study"
+    renamed = (f"; if it is that study renamed, give the scenario `study_id: {held.study_key}`"
+               if held.study_key != held.study else "")  # fmt: skip
+    raise StoreError(
+        f"{where} holds the study {_study_name(held.study_key, held.study)}, and {source} is "
+        f"another study, {_study_name(sc.study_key, sc.study)} — a database holds one study, so "
+        f"nothing was written to it. Record this study in a database of its own: another --db, "
+        f"e.g. --db results/{stem}.db{renamed}"
+    )
+
+
+@contextmanager
+def _write_lock(db: Database) -> Iterator[None]:
+    """A transaction that holds the write lock from its first read (BEGIN IMMEDIATE), so a
+    check and the write it allows cannot be split by another process's write."""
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def save_scenario(db: Database, loaded: LoadedScenario, loaded_at: str) -> int:
-    """Keep the scenario text (once per distinct content) and return its id."""
-    row = db.execute("SELECT id FROM scenarios WHERE sha256 = ?", [loaded.sha256]).fetchone()
-    if row:
-        return int(row[0])
-    with db.atomic():
-        cursor = db.execute(
-            "INSERT INTO scenarios (sha256, study, source_path, text, loaded_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [loaded.sha256, loaded.scenario.study, str(loaded.path) if loaded.path else None,
-             loaded.text, loaded_at],
-        )  # fmt: skip
-    return int(cursor.lastrowid or 0)
+    """Keep the scenario text as a version of the database's study and return its id.
+
+    A scenario of another study is refused (:func:`check_study`) with nothing written. A text
+    stored before is the version it was; a new text becomes the next version: 1, 2, 3 … in the
+    order of first use (this is called when a session starts).
+    """
+    sc = loaded.scenario
+    try:
+        with _write_lock(db):
+            check_study(db, loaded)
+            row = db.execute("SELECT id, version FROM scenarios WHERE sha256 = ?",
+                             [loaded.sha256]).fetchone()  # fmt: skip
+            if row and row[1] is not None:
+                return int(row[0])
+            number = int(db.execute("SELECT coalesce(max(version), 0) FROM scenarios")
+                         .fetchone()[0]) + 1  # fmt: skip
+            if row:  # saved by an older usetest but never run: its first use is now
+                db.execute("UPDATE scenarios SET version = ?, study_key = ?, loaded_at = ?"
+                           " WHERE id = ?", [number, sc.study_key, loaded_at, row[0]])  # fmt: skip
+                return int(row[0])
+            cursor = db.execute(
+                "INSERT INTO scenarios (sha256, study, source_path, text, loaded_at, study_key,"
+                " version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [loaded.sha256, sc.study, str(loaded.path) if loaded.path else None,
+                 loaded.text, loaded_at, sc.study_key, number],
+            )  # fmt: skip
+            return int(cursor.lastrowid or 0)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"the session was not started: {_db_file(db)} refused to record the "
+                         f"scenario ({exc}) — {_explain(Path(_db_file(db)), exc)}") from exc
 
 
 def scenario_text(db: Database, scenario_id: int) -> str:
@@ -437,9 +643,9 @@ def _record(row: tuple[Any, ...]) -> SessionRecord:
 
 def create_session(
     db: Database, *, scenario_id: int, participant: str, moderator: str | None,
-    condition: str | None, order: list[str], started_at: str,
+    condition: str | None, order: list[str], started_at: str, owner: Owner | None = None,
 ) -> SessionRecord:  # fmt: skip
-    """A new session row; a participant code is used once per database."""
+    """A new session row (claimed by ``owner``); a participant code is used once per database."""
     participant = participant.strip()
     if not participant:
         raise StoreError("a participant code is needed — for example " + next_participant_code(db))
@@ -447,22 +653,32 @@ def create_session(
         "SELECT status FROM sessions WHERE participant = ?", [participant]
     ).fetchone()
     if taken:
-        hint = "resume it with --resume" if taken[0] == "in_progress" else "it is " + taken[0]
-        raise StoreError(
-            f"participant {participant} already has a session in this database ({hint}); "
-            f"the next free code is {next_participant_code(db)}"
-        )
+        raise _participant_taken(db, participant, taken[0])
     try:
         with db.atomic():
             cursor = db.execute(
                 "INSERT INTO sessions (uid, scenario_id, participant, moderator, condition,"
-                " task_order, started_at, last_event_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " task_order, started_at, last_event_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [str(uuid.uuid4()), scenario_id, participant, moderator or None,
-                 condition or None, json.dumps(order), started_at, started_at],
+                 condition or None, json.dumps(order), started_at, started_at,
+                 owner.to_json() if owner else None],
             )  # fmt: skip
+    except sqlite3.IntegrityError as exc:
+        if "sessions.participant" not in str(exc):
+            raise StoreError(f"could not record the new session: {exc}") from exc
+        # another set-up screen took the same code a moment ago
+        raise _participant_taken(db, participant, "in_progress") from exc
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"could not record the new session: {exc}") from exc
     return get_session(db, int(cursor.lastrowid or 0))
+
+
+def _participant_taken(db: Database, participant: str, status: str) -> ParticipantTaken:
+    hint = ("resume it with --resume --participant " + participant if status == "in_progress"
+            else "it is " + status)  # fmt: skip
+    code = next_participant_code(db)
+    return ParticipantTaken(f"participant {participant} already has a session in this database "
+                            f"({hint}); the next free code is {code}", code)  # fmt: skip
 
 
 def get_session(db: Database, session_id: int) -> SessionRecord:
@@ -536,18 +752,28 @@ class SessionStore:
     it returns. ``time_limits`` maps task id to its limit in seconds (for ``over_time_limit``).
     """
 
-    def __init__(self, db: Database, session_id: int, time_limits: dict[str, int | None]):
+    def __init__(self, db: Database, session_id: int, time_limits: dict[str, int | None],
+                 owner_token: str | None = None):  # fmt: skip
         self.db = db
         self.session_id = session_id
         self.time_limits = time_limits
+        self.owner_token = owner_token
+        """The claim this writer holds (:func:`claim_session`); None: a writer without one."""
 
     def __call__(self, event: Event, state: SessionState) -> None:
         self.commit(event, state)
 
     def commit(self, event: Event, state: SessionState) -> None:
+        """Write ``event``; first check, in the same transaction, that this writer may: its
+        claim still holds, or (without a claim) no app that may still run has the session.
+        A session that ends (completed, abandoned) is given back in that transaction."""
         try:
             with self._transaction() as conn:
+                _check_claim(conn, self.session_id, self.owner_token)
                 self._write(conn, event, state)
+                if state.status != "in_progress":
+                    conn.execute("UPDATE sessions SET owner = NULL WHERE id = ?",
+                                 (self.session_id,))  # fmt: skip
         except sqlite3.DatabaseError as exc:
             raise StoreError(_explain_write(self.db, exc)) from exc
 
@@ -661,3 +887,395 @@ def write_projections(db: Database, session_id: int, state: SessionState,
     sink = SessionStore(db, session_id, time_limits)
     with sink._transaction() as conn:
         sink._rewrite_projections(conn, state)
+
+
+# ---------------------------------------------------------------------------------------------
+# One app per session, and withdrawal.
+#
+# ``sessions.owner`` says which app records a session now (JSON, :class:`Owner`; NULL when no
+# app has it open). An app claims the session when it starts or resumes it, in a BEGIN
+# IMMEDIATE transaction, and gives it back when it quits, completes or abandons it. A claim is
+# refused while the owner may still run; an owner that is provably gone (same host, and another
+# boot, or its process no longer exists, or its pid now belongs to another process) is replaced
+# at once, so a crash, kill -9 or power cut never stands in the way of resuming. An owner on
+# another host cannot be checked, and a live owner may be frozen: both can only be taken over
+# explicitly (``take_over=True``, which the app and the CLI confirm first). Every commit then
+# checks, in its own transaction, that its claim still holds (:meth:`SessionStore.commit`), so
+# an app whose session was taken over is told so instead of colliding on event numbers.
+#
+# Withdrawal (:func:`withdraw_session`) is the one path that deletes from the append-only
+# ``events``. It drops the ``events_no_delete`` trigger, deletes the participant's rows and
+# re-creates the trigger from its stored SQL, all inside one transaction: no other connection
+# ever sees the log without its guard, and a failure rolls the trigger back with the rows.
+# (A trigger cannot read a flag from the temp schema, so a WHEN clause cannot admit this path
+# without also admitting any program that sets a flag in the main schema.) Then
+# :func:`scrub` clears what SQLite keeps of deleted rows: secure_delete zeroes the freed cells,
+# a TRUNCATE checkpoint empties the -wal, VACUUM rewrites the file, and a second checkpoint
+# empties the -wal VACUUM wrote.
+
+
+class SessionBusy(StoreError):
+    """The session is open in another app that may still be running."""
+
+    TAKE_OVER = ("close it there, or if that app is frozen or its computer is unreachable, "
+                 "take the session over with --take-over (the other app will no longer be able "
+                 "to save to it; everything it saved is kept)")  # fmt: skip
+
+    def __init__(self, participant: str, owner: Owner, advice: str = TAKE_OVER) -> None:
+        self.participant = participant
+        self.owner = owner
+        super().__init__(f"{participant} is open in another usetest ({owner.describe()}) — "
+                         f"{advice}")  # fmt: skip
+
+
+class SessionTakenOver(StoreError):
+    """This app's claim on its session is gone: another app took it over, or it was erased."""
+
+
+class ParticipantTaken(StoreError):
+    """A new session's participant code is in use already; ``next_code`` is the next free one."""
+
+    def __init__(self, message: str, next_code: str) -> None:
+        super().__init__(message)
+        self.next_code = next_code
+
+
+class ScrubIncomplete(StoreError):
+    """Deleted data may still be in the file or its -wal: another connection holds the file."""
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _boot_id() -> str | None:
+    text = _read_text("/proc/sys/kernel/random/boot_id")
+    return text.strip() if text else None
+
+
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """(state, start time) of a process from /proc/PID/stat (fields 3 and 22), if readable."""
+    text = _read_text(f"/proc/{pid}/stat")
+    if not text or ")" not in text:
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # the name in (…) may hold spaces
+    return (fields[0], fields[19]) if len(fields) > 19 else None
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The app recording a session, as stored in ``sessions.owner``.
+
+    Only what tells whether that app still runs — host name, process id, the kernel's boot id
+    and the process's start time (a reboot or a reused pid is recognised) — when it took the
+    session, and a random token naming this one claim. No personal data beyond the host name.
+    """
+
+    host: str
+    pid: int
+    boot_id: str | None
+    proc_start: str | None
+    since: str
+    token: str
+
+    @classmethod
+    def here(cls, since: str) -> Owner:
+        """This process, claiming at ``since`` (UTC ISO), with a fresh token."""
+        stat = _proc_stat(os.getpid())
+        return cls(host=_host(), pid=os.getpid(), boot_id=_boot_id(),
+                   proc_start=stat[1] if stat else None, since=since,
+                   token=str(uuid.uuid4()))  # fmt: skip
+
+    def to_json(self) -> str:
+        return json.dumps({"host": self.host, "pid": self.pid, "boot_id": self.boot_id,
+                           "proc_start": self.proc_start, "since": self.since,
+                           "token": self.token})  # fmt: skip
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Owner | None:
+        """The stored owner; None for NULL. Unreadable JSON gives an owner that cannot be
+        checked (so it is refused, never silently replaced)."""
+        if text is None:
+            return None
+        try:
+            d = json.loads(text)
+            return cls(host=str(d["host"]), pid=int(d["pid"]), boot_id=d.get("boot_id"),
+                       proc_start=d.get("proc_start"), since=str(d.get("since") or ""),
+                       token=str(d["token"]))  # fmt: skip
+        except (ValueError, TypeError, KeyError):
+            return cls(host="?", pid=0, boot_id=None, proc_start=None, since="", token=text)
+
+    def describe(self) -> str:
+        """For a moderator: ``pid 4121 on lab-2, since 10:42`` (local time)."""
+        return f"pid {self.pid} on {self.host}" + (f", since {_local(self.since)}"
+                                                    if self.since else "")  # fmt: skip
+
+    def is_gone(self) -> bool:
+        """True only when this owner provably no longer runs (see the section's comment)."""
+        if self.host != _host() or self.pid <= 0:
+            return False  # another computer: cannot be checked from here
+        boot = _boot_id()
+        if self.boot_id and boot and self.boot_id != boot:
+            return True  # the computer restarted since
+        if os.name == "nt":  # pragma: no cover - os.kill(pid, 0) would end the process there
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False  # it exists (another user's process): assume alive
+        stat = _proc_stat(self.pid)
+        if stat is None:
+            return False
+        state, start = stat
+        # a zombie has exited; another start time means the pid was reused
+        return state == "Z" or (self.proc_start is not None and start != self.proc_start)
+
+
+def _local(iso: str) -> str:
+    """A stored UTC time as local HH:MM (with the date when it is not today)."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return iso
+    if moment.date() == datetime.now().astimezone().date():
+        return moment.strftime("%H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _owner_row(conn: sqlite3.Connection, session_id: int) -> tuple[str, Owner | None, str]:
+    row = conn.execute(
+        "SELECT participant, owner, status FROM sessions WHERE id = ?", (session_id,)
+    ).fetchone()
+    if row is None:
+        raise StoreError(f"there is no session {session_id} in this database")
+    return row[0], Owner.from_json(row[1]), row[2]
+
+
+def session_owner(db: Database, session_id: int) -> Owner | None:
+    """The app that has the session open and may still run; None if none (or it is gone)."""
+    _, owner, _ = _owner_row(db.conn, session_id)
+    return None if owner is None or owner.is_gone() else owner
+
+
+def claim_session(
+    db: Database, session_id: int, owner: Owner | None, *, take_over: bool = False
+) -> Owner | None:
+    """Make ``owner`` the app recording the session (``None``: only clear a gone owner).
+
+    Refuses with :class:`SessionBusy` while another owner may still run, unless
+    ``take_over``; returns the owner it displaced that way, else None.
+    """
+    try:
+        with _immediate(db.conn) as conn:
+            participant, current, _ = _owner_row(conn, session_id)
+            mine = owner is not None and current is not None and current.token == owner.token
+            displaced = None
+            if current is not None and not mine and not current.is_gone():
+                if not take_over:
+                    raise SessionBusy(participant, current)
+                displaced = current
+            if current is not None or owner is not None:
+                conn.execute("UPDATE sessions SET owner = ? WHERE id = ?",
+                             (owner.to_json() if owner else None, session_id))  # fmt: skip
+    except sqlite3.DatabaseError as exc:
+        raise StoreError("could not open the session for recording, nothing was changed: "
+                         + _explain(Path(_db_file(db)), exc)) from exc
+    return displaced
+
+
+def release_session(db: Database, session_id: int, owner: Owner) -> bool:
+    """Give the session back (owner NULL) if ``owner`` still holds it; True if it did."""
+    try:
+        with _immediate(db.conn) as conn:
+            row = conn.execute("SELECT owner FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            current = Owner.from_json(row[0]) if row else None
+            if current is None or current.token != owner.token:
+                return False
+            conn.execute("UPDATE sessions SET owner = NULL WHERE id = ?", (session_id,))
+    except sqlite3.Error:
+        return False  # the app is closing; a stale owner is recognised as gone later
+    return True
+
+
+def _check_claim(conn: sqlite3.Connection, session_id: int, token: str | None) -> None:
+    """Inside a commit's transaction: may this writer still write to the session?"""
+    row = conn.execute(
+        "SELECT participant, owner, status FROM sessions WHERE id = ?", (session_id,)
+    ).fetchone()
+    if row is None:
+        raise SessionTakenOver(
+            "NOT SAVED: this session is no longer in the database (the participant was "
+            "withdrawn with usetest withdraw); nothing more can be recorded for it — quit this "
+            "app (ctrl+q)"
+        )
+    participant, current, status = row[0], Owner.from_json(row[1]), row[2]
+    if token is None:
+        # A writer without a claim (usetest amend, a script): only while no live app records.
+        if current is not None and not current.is_gone():
+            raise SessionBusy(participant, current, "correct it in that app (c), or close it "
+                              "there and try again; nothing was changed")  # fmt: skip
+        return
+    if current is not None and current.token == token:
+        return
+    if current is None and status != "in_progress":
+        return  # released when it ended: corrections after the end stay possible
+    by = f"by another usetest ({current.describe()})" if current else "by another usetest"
+    raise SessionTakenOver(
+        f"NOT SAVED: {participant}'s session was taken over {by}, so this app cannot record "
+        "it any more; everything it saved before is kept — quit this app (ctrl+q) and go on "
+        "in the other one"
+    )
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A tombstone: what is left of a withdrawn participant (no code, no text, no answers)."""
+
+    session_uid: str
+    scenario_id: int | None
+    condition: str | None
+    status: str
+    withdrawn_at: str
+    withdrawn_by: str | None
+    reason: str | None
+
+
+def _session_tables(conn: sqlite3.Connection) -> list[str]:
+    """Every table with rows of a session (a ``session_id`` column), events included."""
+    names = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]  # fmt: skip
+    return [n for n in names
+            if any(c[1] == "session_id" for c in conn.execute(f'PRAGMA table_info("{n}")'))]  # fmt: skip
+
+
+def withdraw_session(
+    db: Database, participant: str, *, withdrawn_at: str, withdrawn_by: str | None = None,
+    reason: str | None = None, take_over: bool = False,
+) -> Withdrawal:  # fmt: skip
+    """Erase a participant's session and everything recorded for it; keep a tombstone.
+
+    Refused (:class:`SessionBusy`) while an app that may still run has the session open,
+    unless ``take_over``. After the delete, :func:`scrub` clears the file and its -wal;
+    :class:`ScrubIncomplete` if another program's open read keeps them from being cleared
+    (the rows are deleted by then; :func:`scrub` again finishes the job).
+    """
+    record = find_session(db, participant)
+    reason = (reason or "").strip() or None
+    withdrawn_by = (withdrawn_by or "").strip() or None
+    for label, text in (("reason", reason), ("name given with --by", withdrawn_by)):
+        if text and record.participant.casefold() in text.casefold():
+            raise StoreError(f"the {label} contains the participant code {record.participant}; "
+                             "it stays in the database after the withdrawal — leave the code "
+                             "out (nothing was changed)")  # fmt: skip
+    conn = db.conn
+    _checkpoint(db, "so nothing was changed — close that program and run the command again")
+    tombstone = Withdrawal(record.uid, record.scenario_id, record.condition, record.status,
+                           withdrawn_at, withdrawn_by, reason)  # fmt: skip
+    secure = int(conn.execute("PRAGMA secure_delete").fetchone()[0])
+    conn.execute("PRAGMA secure_delete = ON")  # freed cells are zeroed, not left readable
+    try:
+        with _immediate(conn):
+            code, current, _ = _owner_row(conn, record.id)
+            if current is not None and not current.is_gone() and not take_over:
+                raise SessionBusy(code, current)
+            conn.execute(
+                "INSERT INTO withdrawals (session_uid, scenario_id, condition, status,"
+                " withdrawn_at, withdrawn_by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (tombstone.session_uid, tombstone.scenario_id, tombstone.condition,
+                 tombstone.status, withdrawn_at, withdrawn_by, reason),
+            )  # fmt: skip
+            row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'"
+                               " AND name = 'events_no_delete'").fetchone()  # fmt: skip
+            guard = row[0] if row else _EVENTS_NO_DELETE
+            conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
+            for table in _session_tables(conn):
+                conn.execute(f'DELETE FROM "{table}" WHERE session_id = ?', (record.id,))
+            conn.execute("DELETE FROM sessions WHERE id = ?", (record.id,))
+            conn.execute(guard)
+    except sqlite3.DatabaseError as exc:
+        conn.execute(f"PRAGMA secure_delete = {secure}")
+        raise StoreError(f"the withdrawal failed and nothing was changed ({exc}) — try again; "
+                         "if it fails again, copy the database and report it") from exc  # fmt: skip
+    try:
+        scrub(db)
+    finally:
+        conn.execute(f"PRAGMA secure_delete = {secure}")
+    return tombstone
+
+
+_EVENTS_NO_DELETE = """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'the events log is append-only'); END"""
+
+
+def _checkpoint(db: Database, then: str) -> None:
+    """Empty the -wal into the file; ScrubIncomplete (ending with ``then``) if a reader holds it."""
+    if db.memory:
+        return
+    busy = db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    if busy:
+        raise ScrubIncomplete(
+            f"another program has {_db_file(db)} open and is reading it (Datasette, a database "
+            f"browser, an export?), so its -wal cannot be cleared; {then}"
+        )
+
+
+def scrub(db: Database) -> None:
+    """Leave no trace of deleted rows in the file or its -wal (checkpoint, VACUUM, checkpoint).
+
+    :class:`ScrubIncomplete` when another connection keeps it from finishing; the deleted rows
+    stay deleted, and running it again later finishes the job.
+    """
+    if db.memory:
+        return
+    then = ("the withdrawn participant is deleted, but old copies of their data may remain in "
+            "the file until it is cleared — close that program, then run  usetest withdraw "
+            f"{_db_file(db)} --finish")  # fmt: skip
+    try:
+        _checkpoint(db, then)
+        db.conn.execute("VACUUM")
+        _checkpoint(db, then)
+    except sqlite3.DatabaseError as exc:
+        raise ScrubIncomplete(f"the file could not be compacted ({exc}); {then}") from exc
+
+
+def list_withdrawals(db: Database) -> list[Withdrawal]:
+    rows = db.execute(
+        "SELECT session_uid, scenario_id, condition, status, withdrawn_at, withdrawn_by, reason"
+        " FROM withdrawals ORDER BY id"
+    ).fetchall()
+    return [Withdrawal(*r) for r in rows]
+
+
+def session_footprint(db: Database, session_id: int) -> dict[str, int]:
+    """Rows per table a session has (events, attempts, answers, errors, notes …): what a
+    withdrawal erases."""
+    conn = db.conn
+    return {t: conn.execute(f'SELECT count(*) FROM "{t}" WHERE session_id = ?',
+                            (session_id,)).fetchone()[0]
+            for t in _session_tables(conn)}  # fmt: skip

@@ -341,9 +341,22 @@ def tmux_round(db_path: Path, rng: random.Random) -> tuple[list, tuple[int, int]
                 "the app ended before the kill:\n" + "\n".join(frames + history[-4:])
             )
         os.kill(pid, signal.SIGKILL)
+        _wait_until_dead(pid)  # the kernel tears it down a moment later; its claim ends then
     finally:
         term.close()
     return [], shown
+
+
+def _wait_until_dead(pid: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.02)
 
 
 def _app_pid(term, timeout: float = 10) -> int:  # type: ignore[no-untyped-def]

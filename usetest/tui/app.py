@@ -14,8 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.events import Unmount
 from textual.notifications import SeverityLevel
 
 from usetest import recorder, store
@@ -23,7 +25,7 @@ from usetest.clock import Clock, SystemClock
 from usetest.events import TASK_ENDED, Event, SessionError, describe_change
 from usetest.questionnaires import SEQ, questionnaires_for
 from usetest.store import StoreError
-from usetest.tui.screens.modals import ConfirmQuit, ConsentScreen
+from usetest.tui.screens.modals import ConfirmQuit, ConfirmTakeOver, ConsentScreen, TextPrompt
 from usetest.tui.screens.questionnaire import Question, QuestionnaireScreen
 from usetest.tui.screens.setup import ResumeScreen, SetupScreen
 from usetest.tui.screens.summary import SummaryScreen
@@ -79,14 +81,22 @@ class UsetestApp(App[None]):
         condition: str | None = None,
         resume: bool = False,
         consent: bool = False,
+        writable: bool = True,
     ) -> None:
         super().__init__()
         self.consent_before = consent
         """Consent was obtained before the app started (``usetest run --consent``)."""
         self.loaded = loaded
         self.db = db
+        """The study database. Until a session starts or resumes a read-only view of the file
+        (or an empty one when there is no file yet: nothing is written before a session);
+        then the read-write database, which :meth:`writable_db` opens."""
+        self.db_writable = writable
         self.db_path: Path | None = None  # set by make_app; the results view reads it
-        db.execute(f"PRAGMA busy_timeout = {self.WRITE_WAIT_MS}")
+        self.version_notice: str | None = None
+        """What changed since the study's last version, told at start-up (set by make_app)."""
+        if writable:
+            db.execute(f"PRAGMA busy_timeout = {self.WRITE_WAIT_MS}")
         self.clock = clock
         self.participant = participant
         self.moderator = moderator
@@ -95,8 +105,39 @@ class UsetestApp(App[None]):
         self.recording: Recording | None = None
         self.sub_title = loaded.scenario.study
 
+    take_over = False
+    """``run --resume --participant CODE --take-over``: the moderator confirmed taking it over."""
+
+    def writable_db(self) -> Database:
+        """The database to record in, opened (created, migrated) on first need — when a
+        session starts or resumes — after checking again that it holds this study."""
+        if self.db_writable:
+            return self.db
+        assert self.db_path is not None  # in memory (no path) is writable from the start
+        peeked = store.peek(self.db_path)  # another app may have written since start-up
+        try:
+            if peeked is not None:
+                store.check_study(peeked, self.loaded, self.db_path)
+        finally:
+            if peeked is not None:
+                peeked.close()
+        db = store.open_db(self.db_path)
+        db.execute(f"PRAGMA busy_timeout = {self.WRITE_WAIT_MS}")
+        self.db.close()
+        self.db, self.db_writable = db, True
+        return db
+
+    @on(Unmount)
+    def _close_read_view(self) -> None:
+        if not self.db_writable:
+            self.db.close()  # and the -wal/-shm its reading made go with it
+
     def on_mount(self) -> None:
-        if self.resume:
+        if self.version_notice and not self.resume:
+            self.notify(self.version_notice, title="New version of the study", timeout=30)
+        if self.resume and self.participant:
+            self.resume_participant(self.participant)
+        elif self.resume:
             self.push_screen(ResumeScreen())
         elif self.participant:
             condition = self.condition or self.suggested_condition()
@@ -188,24 +229,54 @@ class UsetestApp(App[None]):
         self.moderator = moderator  # the same moderator usually runs the next participant too
         try:
             self.recording = recorder.start(
-                self.db, self.loaded, participant, moderator, condition, clock=self.clock,
-                consent=consent,
+                self.writable_db(), self.loaded, participant, moderator, condition, clock=self.clock,
+                consent=consent, claim=True,
             )  # fmt: skip
         except (StoreError, SessionError) as exc:
+            if isinstance(exc, store.ParticipantTaken) and isinstance(self.screen, SetupScreen):
+                self.screen.offer_code(participant, exc.next_code)  # another window took it
+                return
             self.notify(str(exc), severity="error", timeout=15)
             if not self.screen_stack or len(self.screen_stack) <= 1:
                 self.push_screen(SetupScreen())
             return
         self.show_next()
 
-    def resume_session(self, session_id: int) -> None:
+    def resume_participant(self, participant: str) -> None:
+        """``run --resume --participant CODE``: that session at once, without the list."""
+        try:
+            record = store.find_session(self.db, participant)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+            self.push_screen(ResumeScreen())
+            return
+        if not self.resume_session(record.id, take_over=self.take_over):
+            self.push_screen(ResumeScreen())
+
+    def resume_session(self, session_id: int, take_over: bool = False) -> bool:
+        """Continue a session, claiming it for this app; False (and why, shown) if refused.
+
+        ``take_over`` only after the moderator confirmed it (:meth:`take_over_session`).
+        """
         try:
             self.recording, info = recorder.resume(
-                self.db, session_id, clock=self.clock, current_sha256=self.loaded.sha256
-            )
+                self.writable_db(), session_id, clock=self.clock, current_sha256=self.loaded.sha256,
+                claim=True, take_over=take_over,
+            )  # fmt: skip
+        except store.SessionBusy as exc:
+            self.notify(
+                f"{exc.participant} is open in another usetest ({exc.owner.describe()}). Close "
+                "it there and try again. If that app is frozen or its computer is unreachable, "
+                "press t on it in this list to take it over.",
+                title="Open elsewhere", severity="error", timeout=20,
+            )  # fmt: skip
+            return False
         except (StoreError, SessionError) as exc:
             self.notify(str(exc), severity="error", timeout=15)
-            return
+            return False
+        if take_over:
+            self.notify("Taken over: the other app can no longer save to this session.",
+                        severity="warning", timeout=15)  # fmt: skip
         if info.interrupted_tasks:
             sc = self.recording.loaded.scenario
             titles = ", ".join(f"“{sc.task(t).title}”" for t in info.interrupted_tasks)
@@ -223,6 +294,21 @@ class UsetestApp(App[None]):
                         "continues with the version it started with.", severity="warning",
                         timeout=20)  # fmt: skip
         self.show_next()
+        return True
+
+    def take_over_session(self, session_id: int) -> None:
+        """Resume a session another app has open, once the moderator confirmed it."""
+        record = store.get_session(self.db, session_id)
+        owner = store.session_owner(self.db, session_id)
+        if owner is None:  # nobody (left) to take it from
+            self.resume_session(session_id)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.resume_session(session_id, take_over=True)
+
+        self.push_screen(ConfirmTakeOver(record.participant, owner.describe()), answered)
 
     def _show(self, screen: Any) -> None:
         # Keep the stack shallow: the default screen plus the current flow screen.
@@ -300,7 +386,16 @@ class UsetestApp(App[None]):
         else:
             self.show_next()  # back to where the undone event belonged (a reopened task …)
 
+    def release_session(self) -> None:
+        """Give the session back so another app may resume it (quit, next participant)."""
+        if self.recording is not None:
+            recorder.release(self.db, self.recording)
+
+    def on_unmount(self) -> None:
+        self.release_session()  # also after a crash inside the app; kill -9 is seen as gone
+
     def next_participant(self) -> None:
+        self.release_session()
         self.recording = None
         self._questionnaires_done = False
         self.participant = None
@@ -312,13 +407,39 @@ class UsetestApp(App[None]):
             self.exit()
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
+        def answered(choice: str | None) -> None:
+            if choice == "quit":
                 self.exit()
+            elif choice == "abandon":
+                self.ask_abandon()
 
         self.push_screen(ConfirmQuit(
             "Quit now? Everything logged so far is saved, and the session stays unfinished: "
-            "continue it later with  usetest run SCENARIO --resume"), answered)  # fmt: skip
+            "continue it later with  usetest run SCENARIO --resume", abandon=True),
+            answered)  # fmt: skip
+
+    def ask_abandon(self) -> None:
+        """Why the session ends here; Enter abandons it, Esc keeps it open."""
+        rec = self.recording
+        if rec is None:
+            return
+        participant = rec.record.participant
+
+        def reason_given(reason: str | None) -> None:
+            if reason is None:
+                self.notify("Not abandoned: the session goes on.", timeout=5)
+                return
+            if self.perform(lambda: rec.session.abandon(reason)) is None:
+                return
+            self.notify(f"{participant}'s session is abandoned: it leaves the resume list, and "
+                        "analyses leave it out unless --include-unfinished. Everything recorded "
+                        "is kept.", timeout=15)  # fmt: skip
+            self.next_participant()
+
+        self.push_screen(TextPrompt(
+            f"Abandon {participant}'s session — why? (optional)",
+            placeholder="e.g. participant had to leave",
+            hint="Enter abandon the session   ·   Esc keep it open"), reason_given)  # fmt: skip
 
     def action_quit_guard(self) -> None:
         self.confirm_quit()
@@ -339,11 +460,37 @@ def make_app(
 
     ``consent=True``: consent was obtained before the app started (``run --consent``); without
     it, a participant given here is first asked for consent on screen.
+
+    Nothing is written to ``db_path`` here: the app reads it through a read-only view, and
+    creates or opens it for writing when a session starts (or at once with ``resume``, which
+    continues a recorded one). A database of another study is refused (StoreError) first.
+    ``db_path=None``: an in-memory database (tests).
     """
-    db = store.open_db(db_path)
+    from usetest.versions import new_version_notice
+
+    notice = None
+    if db_path is None:
+        db, writable = store.open_db(None), True
+    else:
+        store.check_recordable(db_path)  # a read-only file or folder: refused now, not at ctrl+s
+        peeked = store.peek(db_path)
+        try:
+            if peeked is not None:
+                store.check_study(peeked, loaded, db_path)
+            notice = new_version_notice(peeked, loaded)
+        except BaseException:
+            if peeked is not None:
+                peeked.close()
+            raise
+        if resume and peeked is not None:
+            peeked.close()
+            db, writable = store.open_db(db_path), True
+        else:
+            db, writable = peeked or store.open_db(None), False
     app = UsetestApp(
         loaded, db, clock or SystemClock(), participant=participant, moderator=moderator,
-        condition=condition, resume=resume, consent=consent,
+        condition=condition, resume=resume, consent=consent, writable=writable,
     )  # fmt: skip
     app.db_path = Path(db_path) if db_path is not None else None
+    app.version_notice = notice
     return app

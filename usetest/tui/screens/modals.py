@@ -17,22 +17,65 @@ from usetest.tui.screens.guard import DismissOnce
 from usetest.tui.text import literal
 
 
-class ConfirmQuit(DismissOnce, ModalScreen[bool]):
-    """Quit mid-session? The session stays resumable either way."""
+class ConfirmQuit(DismissOnce, ModalScreen[str]):
+    """Quit mid-session? Answers ``quit``, ``stay`` or (when offered) ``abandon``.
+
+    Quitting leaves the session resumable; abandoning closes it for good (the participant will
+    not finish it): it leaves the resume list and analyses leave it out unless asked.
+    """
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes, quit", id="quit-yes"),
-        Binding("n,escape", "answer(False)", "No, stay", id="quit-no"),
+        Binding("y", "answer('quit')", "Yes, quit", id="quit-yes"),
+        Binding("n,escape", "answer('stay')", "No, stay", id="quit-no"),
+        Binding("a", "answer('abandon')", "Abandon the session", id="quit-abandon"),
     ]
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, abandon: bool = False) -> None:
         super().__init__()
         self.message = message
+        self.offers_abandon = abandon
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(literal(self.message))
-            yield Static("y quit   ·   n / Esc stay", classes="keys")
+            if self.offers_abandon:
+                yield Static("a  abandon the session instead: the participant will not finish "
+                             "it (asks why; everything recorded is kept)")  # fmt: skip
+            yield Static("y quit   ·   n / Esc stay" + ("   ·   a abandon"
+                                                        if self.offers_abandon else ""),
+                         classes="keys")  # fmt: skip
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "answer" and parameters == ("abandon",) and not self.offers_abandon:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_answer(self, value: str) -> None:
+        self.dismiss(value)
+
+
+class ConfirmTakeOver(DismissOnce, ModalScreen[bool]):
+    """Take over a session another app has open: y does it, n / Esc does not."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Take it over", id="takeover-yes"),
+        Binding("n,escape", "answer(False)", "Cancel", id="takeover-no"),
+    ]
+
+    def __init__(self, participant: str, owner: str) -> None:
+        super().__init__()
+        self.participant = participant
+        self.owner = owner
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(literal(f"Take over {self.participant}?"), classes="dialog-title")
+            yield Static(literal(
+                f"{self.participant} is open in another usetest ({self.owner}). Take it over "
+                "only if that app is frozen or its computer is unreachable: from now on that "
+                "app cannot save anything more to this session. Everything it saved so far is "
+                "kept; whatever it records after this moment is lost."))  # fmt: skip
+            yield Static("y take it over   ·   n / Esc cancel", classes="keys")
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
@@ -201,7 +244,8 @@ Task screen
   v       participant view: only the prompt, full screen, until any key
   c       review the ended tasks and correct one (outcome, time, errors, assists, SEQ)
   ?       this help
-  ctrl+q  quit (asks first; the session stays resumable: usetest run FILE --resume)
+  ctrl+q  quit (asks first; the session stays resumable: usetest run FILE --resume);
+          in that dialog, a abandons the session instead (the participant will not finish it)
 
 Questionnaires
   1–7 (or the scale's numbers) answer at once; scales up to 10: type the number, Enter

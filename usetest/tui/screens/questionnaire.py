@@ -1,4 +1,5 @@
-"""Questionnaire items one at a time: one keypress per rating, back to correct, free text."""
+"""Questionnaire items one at a time: one keypress per rating (or ``d``: the participant
+declined the item, stored as declined, never as a number), back to correct, free text."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
     BINDINGS = [
         Binding("backspace", "back", "Back", id="q-back"),
         Binding("u", "undo", "Undo last event", id="q-undo"),
+        Binding("d", "decline", "Declined", id="q-decline"),
     ]
 
     def __init__(self, questions: list[Question], done: Callable[[], None]) -> None:
@@ -96,7 +98,13 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
             answer = self.recorded()
             entry.value = str(answer.value) if answer else ""  # back here: the text to correct
             entry.focus()
+        self.refresh_bindings()  # `d` (declined) is for rating items only
         self.show_current()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "decline" and self.is_mounted and self.question.item.kind != "scale":
+            return False  # a text item is left empty instead
+        return super().check_action(action, parameters)
 
     def recorded(self) -> Answer | None:
         q = self.question
@@ -109,21 +117,24 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
             return
         q = self.question
         answer = self.recorded()
+        rate = (f"press {q.item.min}–{q.item.max}" if q.item.max <= 9
+                else f"type {q.item.min}–{q.item.max}, then Enter")  # fmt: skip
         if q.item.kind == "text":
             hint = "Enter saves (empty Enter: no answer)   ·   backspace on empty: back"
         elif self.buffer:
             hint = f"typed {self.buffer}: Enter saves it"
-        elif q.item.max <= 9:
-            hint = f"press {q.item.min}–{q.item.max}"
+        elif answer is None:
+            hint = f"{rate}   ·   d if the participant declines"
+        elif answer.declined:
+            hint = f"recorded: declined  ·  {rate} to give a rating instead"
         else:
-            hint = f"type {q.item.min}–{q.item.max}, then Enter"
-        if answer is not None and not self.buffer:
-            hint = f"recorded: {answer.value}  ·  {hint} to change it"
+            hint = f"recorded: {answer.value}  ·  {rate} to change it  ·  d declined"
         if q.item.kind == "scale":
+            declined = answer is not None and answer.declined and not self.buffer
             selected = int(self.buffer) if self.buffer else (
-                int(answer.value) if answer is not None else None)  # fmt: skip
+                int(answer.value) if answer is not None and answer.value is not None else None)  # fmt: skip
             self.query_one("#q-scale", LikertScale).show_scale(
-                q.item.min, q.item.max, q.item.low, q.item.high, selected
+                q.item.min, q.item.max, q.item.low, q.item.high, selected, declined=declined
             )
         self.query_one("#q-current", Static).update(literal(hint))
 
@@ -182,6 +193,22 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
         elif self.index > 0:
             self.index -= 1
             self.show()
+
+    def action_decline(self) -> None:
+        """The participant declined to rate this item: stored as declined (no number)."""
+        q = self.question
+        if q.item.kind != "scale":
+            return
+        rec = self.ut.recording
+        assert rec is not None
+        self.buffer = ""
+        ok = self.ut.perform(
+            lambda: rec.session.decline(q.questionnaire.id, q.item.id, task_id=q.task_id)
+        )
+        if ok:
+            self.advance()
+        else:
+            self.show_current()
 
     def action_undo(self) -> None:
         self.ut.undo()

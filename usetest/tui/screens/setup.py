@@ -97,6 +97,15 @@ class SetupScreen(Screen[None]):
             return
         self.ut.start_session(participant, moderator, condition, "in the app")
 
+    def offer_code(self, taken: str, fresh: str) -> None:
+        """``taken`` went to another session meanwhile (another window): offer ``fresh``."""
+        field = self.query_one("#participant", Input)
+        field.value = fresh
+        field.focus()
+        self.notify(f"{taken} was taken a moment ago (another window started a session with "
+                    f"it). The participant field now holds the next free code, {fresh}: check "
+                    "it and press ctrl+s again.", severity="warning", timeout=20)  # fmt: skip
+
     def chosen_condition(self) -> str | None:
         if not self.ut.loaded.scenario.conditions:
             return None
@@ -108,34 +117,66 @@ class SetupScreen(Screen[None]):
 
 
 class ResumeScreen(Screen[None]):
-    """Unfinished sessions in the database; Enter continues the highlighted one."""
+    """Unfinished sessions in the database; Enter continues the highlighted one.
 
-    BINDINGS = [Binding("escape", "quit_app", "Quit", id="resume-quit")]
+    A session another app has open (and may still be recording) is marked so and refused;
+    ``t`` takes it over, after a confirmation that says what happens to the other app.
+    """
+
+    BINDINGS = [
+        Binding("escape", "quit_app", "Quit", id="resume-quit"),
+        Binding("t", "take_over", "Take over", id="resume-take-over"),
+    ]
+    NONE = "None: every session in this database is finished."
 
     @property
     def ut(self) -> UsetestApp:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        sessions = store.list_sessions(self.ut.db, "in_progress")
         with Vertical(id="resume"):
             yield Static("Unfinished sessions — Enter to continue one", id="resume-title")
-            options = [
-                Option(literal(
-                    f"{s.participant}  started {s.started_at[:16].replace('T', ' ')} UTC  ·  "
-                    f"last event {(s.last_event_at or '')[11:19]}  ·  {s.condition or ''}"
-                ), id=str(s.id))
-                for s in sessions
-            ]  # fmt: skip
+            options = self.options()
             yield OptionList(*options, id="resume-list")
-            if not sessions:
-                yield Static("None: every session in this database is finished.")
+            yield Static("Enter continue   ·   t take over one open elsewhere   ·   Esc quit",
+                         classes="keys")  # fmt: skip
+            yield Static("" if options else self.NONE, id="resume-none")
         yield Footer(compact=True, show_command_palette=False)
+
+    def options(self) -> list[Option]:
+        db = self.ut.db
+        options = []
+        for s in store.list_sessions(db, "in_progress"):
+            owner = store.session_owner(db, s.id)
+            where = f"  ·  OPEN in another usetest ({owner.describe()})" if owner else ""
+            options.append(Option(literal(
+                f"{s.participant}  started {s.started_at[:16].replace('T', ' ')} UTC  ·  "
+                f"last event {(s.last_event_at or '')[11:19]}  ·  {s.condition or ''}{where}"
+            ), id=str(s.id)))  # fmt: skip
+        return options
+
+    def fill(self) -> None:
+        """List the sessions again (who has which open changes while the list is shown)."""
+        listing = self.query_one("#resume-list", OptionList)
+        highlighted = listing.highlighted
+        listing.clear_options()
+        listing.add_options(self.options())
+        if highlighted is not None and listing.option_count:
+            listing.highlighted = min(highlighted, listing.option_count - 1)
+        self.query_one("#resume-none", Static).update("" if listing.option_count else self.NONE)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id is not None:
-            self.ut.resume_session(int(event.option.id))
+        if event.option.id is not None and not self.ut.resume_session(int(event.option.id)):
+            self.fill()
+
+    def action_take_over(self) -> None:
+        listing = self.query_one("#resume-list", OptionList)
+        if listing.highlighted is None:
+            return
+        option = listing.get_option_at_index(listing.highlighted)
+        if option.id is not None:
+            self.ut.take_over_session(int(option.id))
 
     def action_quit_app(self) -> None:
         self.app.exit()

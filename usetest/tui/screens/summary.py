@@ -44,7 +44,7 @@ class SummaryScreen(Screen[None]):
             time = "-" if t.outcome == "skipped" and not t.recorded_ms else clock(t.recorded_ms)
             table.add_row(
                 str(t.position), task_id, t.outcome or "-", time, str(t.errors),
-                str(t.assists), str(seq.value) if seq else "-",
+                str(t.assists), ("declined" if seq.declined else str(seq.value)) if seq else "-",
             )  # fmt: skip
         yield table
         yield Static("", id="summary-sus")
@@ -56,30 +56,40 @@ class SummaryScreen(Screen[None]):
         answers = self.sus_answers()
         if answers is None:
             return
+        line = self.query_one("#summary-sus", Static)
         if any(a is None for a in answers):
-            self.query_one("#summary-sus", Static).update("SUS: incomplete (some items unanswered)")
+            line.update("SUS: incomplete (some items unanswered)")
             return
-        self.query_one("#summary-sus", Static).update("SUS: scoring …")
-        self.score_sus([int(a) for a in answers if a is not None])
+        declined = sum(a == "declined" for a in answers)
+        if declined > 1:
+            # Lewis & Sauro (2017) validated scoring nine items, not fewer: no score at all
+            line.update(f"no SUS score: {declined} items declined (a score needs nine of ten)")
+            return
+        line.update("SUS: scoring …")
+        self.score_sus([a if isinstance(a, int) else None for a in answers])
 
     def sus_answers(self) -> list[int | str | None] | None:
-        """The ten SUS answers (None where unanswered), or None when the study has no SUS."""
+        """The ten SUS answers: the rating, "declined", or None where unanswered; None when the
+        study has no SUS."""
         rec = self.ut.recording
         assert rec is not None
         answers = [rec.session.state.answer("sus", item) for item in SUS_ITEMS]
         if all(a is None for a in answers):
             return None
-        return [a.value if a else None for a in answers]
+        return [None if a is None else "declined" if a.declined else a.value for a in answers]
 
     @work(thread=True, exclusive=True, group="sus")
-    def score_sus(self, responses: list[int]) -> None:
+    def score_sus(self, responses: list[int | None]) -> None:
         # usetest.stats loads scipy (about a second): off the event loop, so the table shows
         # at once and the keys keep working.
         from usetest import stats
 
-        score = stats.sus_score(responses)
-        line = (f"SUS {score:g}  ·  grade {stats.sus_grade(score)}  ·  "
+        score = stats.sus_score(responses)  # one None (declined): from nine items × 100/36
+        line = (f"SUS {score:.1f}" if None in responses else f"SUS {score:g}") + (
+                f"  ·  grade {stats.sus_grade(score)}  ·  "
                 f"{stats.sus_adjective(score)}  ·  {stats.sus_percentile(score):.0f}th percentile")  # fmt: skip
+        if None in responses:
+            line += "\nscored from nine items: one declined (Lewis & Sauro 2017, sum × 100/36)"
         self.post_message(self.SusScored(line))  # thread-safe; dropped if the screen is gone
 
     class SusScored(Message):

@@ -19,20 +19,31 @@ class LikertScale(Static):
     """
 
     def show_scale(
-        self, low_value: int, high_value: int, low: str, high: str, selected: int | None = None
+        self,
+        low_value: int,
+        high_value: int,
+        low: str,
+        high: str,
+        selected: int | None = None,
+        declined: bool = False,
     ) -> None:
+        """Draw the points; ``declined`` marks an item the participant declined (no point is
+        selected then: a declined item has no number)."""
         points = range(low_value, high_value + 1)
         cells: list[str | tuple[str, str]] = []
         for value in points:
             text = f"{value:^{CELL - 2}}"
-            if value == selected:
+            if value == selected and not declined:
                 cells += [" ", (text, "reverse bold"), " "]
             else:
                 cells += [" ", (text, "bold"), " "]
+        mark: list[str | tuple[str, str]] = (
+            ["\n", (" declined ", "reverse bold")] if declined else []
+        )
         width = CELL * len(points)
         if len(low) + len(high) + width + 6 <= SIDE_BY_SIDE_MAX:
             # Strongly disagree   1    2    3    4    5   Strongly agree
-            self.update(Content.assemble(literal(low), "  ", *cells, "  ", literal(high)))
+            self.update(Content.assemble(literal(low), "  ", *cells, "  ", literal(high), *mark))
             return
         labels = f"{low_value} = {low}   …   {high_value} = {high}" if low or high else ""
-        self.update(Content.assemble(*cells, "\n", literal(labels)))
+        self.update(Content.assemble(*cells, "\n", literal(labels), *mark))
