@@ -21,7 +21,8 @@ from tests.conftest import ROOT
 from usetest import recorder, store
 from usetest.cli import cli
 from usetest.clock import FakeClock
-from usetest.store import Owner, SessionBusy, SessionTakenOver, StoreError, open_db
+from usetest.owner import Owner, _boot_id
+from usetest.store import SessionBusy, SessionTakenOver, StoreError, open_db
 
 DEMO = ROOT / "scenarios" / "demo.yaml"
 
@@ -146,7 +147,7 @@ def test_a_live_app_in_another_process_is_refused_and_resumable_the_moment_it_is
 def test_an_owner_that_is_provably_gone_is_replaced_at_once(db_path, study, clock, gone):
     if "pid" in gone:
         gone = {"pid": dead_pid()}
-    if "boot_id" in gone and store._boot_id() is None:
+    if "boot_id" in gone and _boot_id() is None:
         pytest.skip("no /proc boot id here")
     db, rec = unfinished(db_path, study, clock, here(**gone))
     assert store.session_owner(db, rec.record.id) is None

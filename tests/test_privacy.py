@@ -31,7 +31,8 @@ BANKING = ROOT / "scenarios" / "banking.yaml"
 CODES = ["P01", "JANE-DOE-1984", "P03"]  # a code that is really a name must not leak either
 SECRETS = [
     "SECRET-NOTE-observed", "SECRET-QUOTE-said", "SECRET-PROBLEM-found", "SECRET-ERRNOTE-typed",
-    "SECRET-PAUSE-reason", "SECRET-ANSWER-free-text",
+    "SECRET-PAUSE-reason", "SECRET-ANSWER-free-text", "SECRET-CORRECTION-why",
+    "SECRET-WITHDRAWAL-why", "Withdrawer Wanda",
 ]  # fmt: skip
 
 
@@ -74,6 +75,13 @@ def study_db(tmp_path) -> Path:
                 s.answer(q, f"sus{k}", 3 + (k + n) % 3)
         s.answer("trust", "missing", f"{SECRETS[5]} {code}")
         s.complete()
+        s.correct(s.state.order[0], {"errors": 4}, f"{SECRETS[6]} {code}")
+    # a fourth participant withdrew: the tombstone keeps who withdrew them and why
+    recorder.start(db, loaded, "P04", clock=clock).session.end("skipped")
+    from usetest.store import withdraw_session
+
+    withdraw_session(db, "P04", withdrawn_at="2026-11-24T10:00:00.000Z",
+                     withdrawn_by=SECRETS[8], reason=SECRETS[7])  # fmt: skip
     db.close()
     return db_path
 

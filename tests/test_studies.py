@@ -387,3 +387,31 @@ def test_the_app_refuses_a_read_only_folder_at_start_up_not_at_the_first_session
         finally:
             subprocess.run(["mount", "-o", "remount,rw", str(mount)], check=True)
         assert not list(mount.iterdir())
+
+
+def test_a_refused_participant_code_leaves_no_new_version_behind(tmp_path):
+    """The scenario version and the session row are written in one transaction."""
+    from usetest import recorder, store
+    from usetest.clock import FakeClock
+    from usetest.scenario import parse_scenario
+
+    v1 = parse_scenario("study: Same\ntasks:\n  - {id: a, title: A, prompt: Do A.}\n")
+    v2 = parse_scenario("study: Same\ntasks:\n  - {id: a, title: A, prompt: Do A now.}\n")
+    db = store.open_db(tmp_path / "s.db")
+    recorder.start(db, v1, "P01", clock=FakeClock())
+    try:
+        recorder.start(db, v2, "P01", clock=FakeClock())
+    except store.ParticipantTaken as exc:
+        assert "P02" in str(exc)
+    else:
+        raise AssertionError("a taken code was accepted")
+    assert [v.version for v in store.scenario_versions(db)] == [1]
+    assert db.execute("SELECT count(*) FROM scenarios").fetchone() == (1,)
+    db.close()
+
+
+def test_the_terminal_summary_says_the_study_ran_in_several_versions(two_versions):
+    result = CliRunner().invoke(cli, ["summary", str(two_versions)])
+    assert result.exit_code == 0, result.output
+    assert "The study ran in 2 versions (version 1: P01, P02; version 2: P03)" in " ".join(
+        result.output.split())

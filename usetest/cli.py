@@ -584,6 +584,12 @@ def _print_summary(s: object, condition: str | None) -> None:
             f"{num(t['seq_mean'])}\n({num(t['seq_low'])}–{num(t['seq_high'])})",
         )  # fmt: skip
     console.print(table)
+    if len(s.versions) > 1:  # the scenario was edited between participants
+        ran = "; ".join(f"version {v['version']}: {', '.join(v['participants'])}"
+                        for v in s.versions)  # fmt: skip
+        console.print(escaped(f"The study ran in {len(s.versions)} versions ({ran}); each task "
+                              "counts the sessions that had it (usetest report says what "
+                              "changed)."), markup=False, highlight=False)  # fmt: skip
     from usetest.analysis import left_out_note
 
     sus = s.sus_summary

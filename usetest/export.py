@@ -26,7 +26,9 @@ from usetest import __version__
 from usetest.analysis import connect, study_results
 
 FORMATS = ("csv", "json", "xlsx", "parquet")
-FREE_TEXT = {"notes": ["text"], "errors": ["note"], "answers": ["value_text"], "events": ["payload"]}
+FREE_TEXT = {"notes": ["text"], "errors": ["note"], "answers": ["value_text"], "events": ["payload"],
+             # the host name of the app recording a session; who withdrew a participant, and why
+             "sessions": ["owner"], "withdrawals": ["withdrawn_by", "reason"]}
 
 
 class ExportError(Exception):
@@ -44,7 +46,7 @@ def pseudonym(code: str, salt: str) -> str:
 CHUNK_ROWS = 100_000
 """Rows read and written at a time: memory stays flat however large the events log is."""
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, one of them the header
-DB_TABLES = ("sessions", "events", "attempts", "answers", "errors", "notes")
+DB_TABLES = ("sessions", "events", "attempts", "answers", "errors", "notes", "withdrawals")
 
 
 def export(

@@ -14,6 +14,7 @@ from usetest import store
 from usetest.clock import Clock, SystemClock, iso_utc
 from usetest.events import SessionError
 from usetest.order import assign_order, square_row
+from usetest.owner import Owner
 from usetest.scenario import LoadedScenario, ScenarioError, parse_scenario
 from usetest.session import Session
 from usetest.store import SessionRecord, StoreError
@@ -29,7 +30,7 @@ class Recording:
     session: Session
     record: SessionRecord
     loaded: LoadedScenario
-    owner: store.Owner | None = None
+    owner: Owner | None = None
     """This app's claim on the session (:func:`usetest.store.claim_session`), if it holds one."""
 
 
@@ -89,13 +90,16 @@ def start(
     if not sc.conditions and condition:
         raise StoreError("this study has no conditions — leave the condition out")
     now = iso_utc(clock.utc_now())
-    scenario_id = store.save_scenario(db, loaded, now)
-    order = plan_order(db, loaded, participant, condition)
-    owner = store.Owner.here(now) if claim else None
-    record = store.create_session(
-        db, scenario_id=scenario_id, participant=participant, moderator=moderator,
-        condition=condition, order=order, started_at=now, owner=owner,
-    )  # fmt: skip
+    owner = Owner.here(now) if claim else None
+    # One transaction: a refused code leaves no new version behind, and two stations starting
+    # at once cannot both take the same Latin-square row.
+    with store.write_lock(db):
+        scenario_id = store.save_scenario(db, loaded, now)
+        order = plan_order(db, loaded, participant, condition)
+        record = store.create_session(
+            db, scenario_id=scenario_id, participant=participant, moderator=moderator,
+            condition=condition, order=order, started_at=now, owner=owner,
+        )  # fmt: skip
     sink = store.SessionStore(db, record.id, _time_limits(loaded), owner.token if owner else None)
     try:
         session = Session.begin(
@@ -131,7 +135,7 @@ def resume(
     if record.status != "in_progress":
         raise StoreError(f"session {record.participant} is {record.status}; only unfinished "
                          "sessions can be resumed")  # fmt: skip
-    owner = store.Owner.here(iso_utc(clock.utc_now())) if claim else None
+    owner = Owner.here(iso_utc(clock.utc_now())) if claim else None
     store.claim_session(db, session_id, owner, take_over=take_over)
     try:
         return _resume(db, record, clock, current_sha256, owner)
@@ -142,7 +146,7 @@ def resume(
 
 
 def _resume(db: Database, record: SessionRecord, clock: Clock, current_sha256: str | None,
-            owner: store.Owner | None) -> tuple[Recording, ResumeInfo]:  # fmt: skip
+            owner: Owner | None) -> tuple[Recording, ResumeInfo]:  # fmt: skip
     session_id = record.id
     text = store.scenario_text(db, record.scenario_id)
     try:

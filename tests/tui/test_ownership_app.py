@@ -7,7 +7,8 @@ import json
 from tests.tui.test_app_flow import DEMO, rows
 from usetest import recorder, store
 from usetest.clock import FakeClock
-from usetest.store import Owner, open_db
+from usetest.owner import Owner
+from usetest.store import open_db
 from usetest.tui.app import make_app
 from usetest.tui.screens.modals import ConfirmQuit, ConfirmTakeOver, TextPrompt
 from usetest.tui.screens.setup import ResumeScreen, SetupScreen
