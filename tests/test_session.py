@@ -385,3 +385,15 @@ def test_a_pause_can_be_recorded_as_of_the_key_press(study, clock):
     s.pause("fire alarm", at=pressed)
     assert s.state.tasks["one"].closed_ms == 10_000
     assert s.events[-1].mono_ms == pressed.mono_ms
+
+
+def test_abandon_stops_a_running_clock_at_the_key(study, clock):
+    s = begin(study, clock)
+    s.start()
+    clock.advance(10)
+    pressed = s.now()  # `a` in the quit dialog; the reason takes 20 s to type
+    clock.advance(20)
+    s.abandon("participant had to leave", at=pressed)
+    assert s.state.status == "abandoned"
+    assert s.state.tasks["one"].closed_ms == 10_000
+    assert [e.kind for e in s.events[-2:]] == ["task_paused", "session_abandoned"]

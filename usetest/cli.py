@@ -166,6 +166,10 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
         rec = app.recording
         state = rec.session.state.status
         code = rec.record.participant
+        if app.lost_session:
+            click.echo(f"{code}: taken over by another usetest, which records it now; what this "
+                       f"app saved before is in {db_path}")  # fmt: skip
+            return
         click.echo(f"{code}: {state.replace('_', ' ')} — saved in {db_path}")
         if state == "in_progress":
             click.echo(f"continue it with: usetest run {scenario} --db {db_path} --resume "

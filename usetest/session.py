@@ -435,9 +435,14 @@ class Session:
             raise SessionError(f"tasks still open: {', '.join(open_tasks)} — end or skip them")
         return self._record(SESSION_COMPLETED, None, {})
 
-    def abandon(self, reason: str | None = None) -> Event:
-        """End the session early (the participant left); it will not be offered for resume."""
+    def abandon(self, reason: str | None = None, at: Moment | None = None) -> Event:
+        """End the session early (the participant left); it will not be offered for resume.
+
+        A running task is paused first. ``at`` (from :meth:`now`, when the abandon key was
+        pressed) stamps both, so the time spent typing the reason is not counted.
+        """
         task = self.state.active_task
         if task is not None and self.state.tasks[task].status == "running":
-            self.pause("session abandoned", task)
-        return self._record(SESSION_ABANDONED, None, {"reason": (reason or "").strip() or None})
+            self.pause("session abandoned", task, at=at)
+        payload = {"reason": (reason or "").strip() or None}
+        return self._record(SESSION_ABANDONED, None, payload, at=at)

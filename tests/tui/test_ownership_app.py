@@ -106,6 +106,7 @@ async def test_an_app_whose_session_was_taken_over_says_so_and_saves_nothing(tmp
         assert "UNIQUE" not in error.message and "press the key again" not in error.message
         assert app.recording.session.state.tasks["bookmark"].assists == 0
         assert len(store.load_events(other, session.id)) == before
+        assert app.lost_session  # `usetest run` then says so instead of "continue it with …"
         await pilot.press("ctrl+q", "y")
     assert owner(db_path)["token"] == second.owner.token  # quitting left the new owner be
     other.close()

@@ -103,6 +103,8 @@ class UsetestApp(App[None]):
         self.condition = condition
         self.resume = resume
         self.recording: Recording | None = None
+        self.lost_session = False
+        """Another app took this app's session over: it can no longer record it."""
         self.sub_title = loaded.scenario.study
 
     take_over = False
@@ -192,6 +194,7 @@ class UsetestApp(App[None]):
         except SessionError as exc:
             self.notify(str(exc), severity="warning")
         except (StoreError, sqlite3.Error) as exc:
+            self.lost_session = self.lost_session or isinstance(exc, store.SessionTakenOver)
             self.notify(str(exc), title="NOT SAVED", severity="error", timeout=30)
             self.bell()
         return None
@@ -424,12 +427,13 @@ class UsetestApp(App[None]):
         if rec is None:
             return
         participant = rec.record.participant
+        pressed = rec.session.now()  # the clock stops here, not after the reason is typed
 
         def reason_given(reason: str | None) -> None:
             if reason is None:
                 self.notify("Not abandoned: the session goes on.", timeout=5)
                 return
-            if self.perform(lambda: rec.session.abandon(reason)) is None:
+            if self.perform(lambda: rec.session.abandon(reason, at=pressed)) is None:
                 return
             self.notify(f"{participant}'s session is abandoned: it leaves the resume list, and "
                         "analyses leave it out unless --include-unfinished. Everything recorded "
