@@ -58,7 +58,7 @@ def raw_sqlite(path: Path, n: int) -> list[float]:
 
 def through_store(path: Path, n: int) -> list[float]:
     db = open_db(path)
-    rec = recorder.start(db, parse_scenario(STUDY_YAML), "P01")
+    rec = recorder.start(db, parse_scenario(STUDY_YAML), "P01", claim=True)  # as the app does
     s = rec.session
     s.start()
     out = []
