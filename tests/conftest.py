@@ -62,3 +62,12 @@ def db():
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "study.db"
+
+
+def rows(db_path: Path, sql: str) -> list[dict]:
+    """The rows of ``sql`` in a study database, as dicts (tests read what the app wrote)."""
+    db = open_db(db_path)
+    try:
+        return [dict(r) for r in db.query(sql)]
+    finally:
+        db.close()

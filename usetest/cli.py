@@ -207,6 +207,19 @@ def _check_resume(db_path: Path, participant: str | None, take_over: bool, yes: 
     _confirm_take_over(participant, owner, yes)
 
 
+def _owner_check(handle: Any, record: Any, take_over: bool, yes: bool) -> Any:
+    """The app that has the session open (None if none): refused (exit 1) unless
+    ``--take-over``, which is confirmed first unless ``--yes``."""
+    from usetest import store
+
+    owner = store.session_owner(handle, record.id)
+    if owner is not None and not take_over:
+        _fail(str(store.SessionBusy(record.participant, owner)))
+    if owner is not None:
+        _confirm_take_over(record.participant, owner, yes)
+    return owner
+
+
 def _confirm_take_over(participant: str, owner: Any, yes: bool) -> None:
     click.echo(f"{participant} is open in another usetest ({owner.describe()}). From the moment "
                "you take it over, that app cannot save anything more to this session; "
@@ -256,12 +269,7 @@ def abandon(db: Path, participant: str, reason: str | None, take_over: bool, yes
         if record.status != "in_progress":
             _fail(f"{record.participant}'s session is {record.status}, so it cannot be "
                   "abandoned (to erase it: usetest withdraw)")  # fmt: skip
-        owner = store.session_owner(handle, record.id)
-        if owner is not None and not take_over:
-            _fail(str(store.SessionBusy(record.participant, owner)))
-        if owner is not None:
-            _confirm_take_over(record.participant, owner, yes)
-        elif not yes:
+        if _owner_check(handle, record, take_over, yes) is None and not yes:
             last = (record.last_event_at or record.started_at)[:16].replace("T", " ")
             prompt = (f"Abandon {record.participant}'s session (last event {last} UTC)? It will "
                       "not be offered for resume again; what it recorded is kept")  # fmt: skip
@@ -327,11 +335,7 @@ def withdraw(db: Path, participant: str | None, reason: str | None, by: str | No
     handle = _open_existing(db)
     try:
         record = store.find_session(handle, participant)
-        owner = store.session_owner(handle, record.id)
-        if owner is not None and not take_over:
-            _fail(str(store.SessionBusy(record.participant, owner)))
-        if owner is not None:
-            _confirm_take_over(record.participant, owner, yes)
+        _owner_check(handle, record, take_over, yes)
         if not yes:
             rows = store.session_footprint(handle, record.id)
             click.echo(

@@ -148,11 +148,7 @@ def resume(
 def _resume(db: Database, record: SessionRecord, clock: Clock, current_sha256: str | None,
             owner: Owner | None) -> tuple[Recording, ResumeInfo]:  # fmt: skip
     session_id = record.id
-    text = store.scenario_text(db, record.scenario_id)
-    try:
-        loaded = parse_scenario(text, f"<scenario stored for {record.participant}>")
-    except ScenarioError as exc:  # pragma: no cover - a stored scenario validated when saved
-        raise StoreError(f"the stored scenario no longer validates: {exc}") from exc
+    loaded = _stored_scenario(db, record)
     events = store.load_events(db, session_id)
     sink = store.SessionStore(db, session_id, _time_limits(loaded), owner.token if owner else None)
     if not events:
@@ -178,6 +174,15 @@ def _resume(db: Database, record: SessionRecord, clock: Clock, current_sha256: s
     return Recording(session, store.get_session(db, session_id), loaded, owner), info
 
 
+def _stored_scenario(db: Database, record: SessionRecord) -> LoadedScenario:
+    """The scenario version the session ran, as stored with it (not the file on disk)."""
+    text = store.scenario_text(db, record.scenario_id)
+    try:
+        return parse_scenario(text, f"<scenario stored for {record.participant}>")
+    except ScenarioError as exc:  # pragma: no cover - a stored scenario validated when saved
+        raise StoreError(f"the stored scenario no longer validates: {exc}") from exc
+
+
 def reopen(db: Database, session_id: int, clock: Clock | None = None) -> Recording:
     """A stored session (finished or not) ready for corrections from outside the app.
 
@@ -185,11 +190,7 @@ def reopen(db: Database, session_id: int, clock: Clock | None = None) -> Recordi
     :meth:`usetest.session.Session.reopen`).
     """
     record = store.get_session(db, session_id)
-    text = store.scenario_text(db, record.scenario_id)
-    try:
-        loaded = parse_scenario(text, f"<scenario stored for {record.participant}>")
-    except ScenarioError as exc:  # pragma: no cover - a stored scenario validated when saved
-        raise StoreError(f"the stored scenario no longer validates: {exc}") from exc
+    loaded = _stored_scenario(db, record)
     events = store.load_events(db, session_id)
     sink = store.SessionStore(db, session_id, _time_limits(loaded))
     session = Session.reopen(loaded.scenario, record.order, events, clock or SystemClock(), sink)

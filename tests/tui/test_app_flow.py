@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT, STUDY_YAML
+from tests.conftest import ROOT, STUDY_YAML, rows
 from usetest.clock import FakeClock
 from usetest.scenario import load_scenario, parse_scenario
-from usetest.store import open_db
 from usetest.tui.app import make_app
 from usetest.tui.screens.questionnaire import QuestionnaireScreen
 from usetest.tui.screens.summary import SummaryScreen
@@ -15,13 +14,6 @@ from usetest.tui.screens.task import TaskScreen
 
 DEMO = load_scenario(ROOT / "scenarios" / "demo.yaml")
 
-
-def rows(db_path, sql):
-    db = open_db(db_path)
-    try:
-        return [dict(r) for r in db.query(sql)]
-    finally:
-        db.close()
 
 
 async def test_a_whole_demo_session_from_the_keyboard(tmp_path):

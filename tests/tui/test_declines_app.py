@@ -3,10 +3,9 @@ and checked in the database; the session summary scores the SUS from nine items.
 
 from __future__ import annotations
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, rows
 from usetest.clock import FakeClock
 from usetest.scenario import load_scenario, parse_scenario
-from usetest.store import open_db
 from usetest.tui.app import make_app
 from usetest.tui.screens.questionnaire import QuestionnaireScreen
 from usetest.tui.screens.summary import SummaryScreen
@@ -15,13 +14,6 @@ from usetest.tui.widgets.likert import LikertScale
 
 DEMO = load_scenario(ROOT / "scenarios" / "demo.yaml")
 
-
-def rows(db_path, sql):
-    db = open_db(db_path)
-    try:
-        return [dict(r) for r in db.query(sql)]
-    finally:
-        db.close()
 
 
 def shown(app, selector: str) -> str:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, rows
 from usetest.clock import FakeClock
 from usetest.scenario import load_scenario
-from usetest.store import open_db
 from usetest.tui.app import make_app
 from usetest.tui.screens.modals import ConsentScreen
 from usetest.tui.screens.review import CorrectionForm, ReviewScreen, parse_duration
@@ -17,13 +16,6 @@ from usetest.tui.screens.task import TaskScreen
 
 DEMO = load_scenario(ROOT / "scenarios" / "demo.yaml")
 
-
-def rows(db_path, sql):
-    db = open_db(db_path)
-    try:
-        return [dict(r) for r in db.query(sql)]
-    finally:
-        db.close()
 
 
 def test_parse_duration():
