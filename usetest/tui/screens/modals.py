@@ -249,7 +249,9 @@ Task screen
 
 Questionnaires
   1–7 (or the scale's numbers) answer at once; scales up to 10: type the number, Enter
+  d          the participant declines this rating (stored as declined, never as a number)
   backspace  back to the previous item to correct it
+  u          undo the last event
 
 Every event is saved to the database before it appears in the log.
 """
