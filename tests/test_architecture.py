@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -56,3 +57,59 @@ def test_validate_does_not_load_the_app_or_pandas(tmp_path):
     ).stdout
     loaded = set(json.loads(out))
     assert "textual" not in loaded and "pandas" not in loaded and "scipy" not in loaded
+
+
+def _opens_a_database(node: ast.AST) -> str | None:
+    """What ``node`` opens, if it opens an SQLite database: sqlite3.connect(...), connect
+    imported from sqlite3, or a sqlite-utils Database built on a file name."""
+    if isinstance(node, ast.ImportFrom) and node.module == "sqlite3" and any(
+        alias.name == "connect" for alias in node.names
+    ):
+        return "from sqlite3 import connect"
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None
+    if name == "connect" and owner == "sqlite3":
+        return "sqlite3.connect(...)"
+    opened = node.args[0] if node.args else next(
+        (k.value for k in node.keywords if k.arg == "filename_or_conn"), None)
+    if name == "Database" and opened is not None and not (
+        isinstance(opened, ast.Name) and opened.id == "conn"  # a connection the store opened
+    ):
+        return "sqlite_utils.Database(...) on a file name"
+    return None
+
+
+def _enclosing_functions(tree: ast.AST) -> dict[ast.AST, str]:
+    """Each node of ``tree`` -> the name of the innermost function around it ('' if none)."""
+    names: dict[ast.AST, str] = {}
+
+    def visit(node: ast.AST, inside: str) -> None:
+        names[node] = inside
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            inside = node.name
+        for child in ast.iter_child_nodes(node):
+            visit(child, inside)
+
+    visit(tree, "")
+    return names
+
+
+def test_only_the_store_opens_databases_and_only_through_one_function():
+    """store.py is the one database boundary (DESIGN.md): no other module opens a connection,
+    and inside the store every file is opened by ``_connect``, which names it by a quoted URI
+    (a path pasted into a URI opens the wrong file: ``50%25.db`` is ``50%.db`` to SQLite)."""
+    found = []
+    for path in sorted((ROOT / "usetest").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        where = path.relative_to(ROOT).as_posix()
+        for node, inside in _enclosing_functions(tree).items():
+            what = _opens_a_database(node)
+            if what is None:
+                continue
+            if where == "usetest/store.py" and what == "sqlite3.connect(...)" and inside == "_connect":
+                continue
+            found.append(f"{where}:{getattr(node, 'lineno', '?')} {what} in {inside or 'module'}")
+    assert found == []

@@ -145,9 +145,10 @@ def test_an_older_database_is_migrated_with_versions_by_first_use(tmp_path):
     db = store._import_sqlite_utils().Database(conn)
     store._v1_initial(db)
     conn.execute("PRAGMA user_version = 1")
-    rows = [(1, "aaa", "Fixture study", STUDY_YAML, "2026-01-02T00:00:00Z"),
-            (2, "bbb", "Stray", OTHER_YAML, "2026-01-01T00:00:00Z"),
-            (3, "ccc", "Fixture study", EDITED_YAML, "2026-01-03T00:00:00Z")]
+    sha = {y: parse_scenario(y).sha256 for y in (STUDY_YAML, OTHER_YAML, EDITED_YAML)}
+    rows = [(1, sha[STUDY_YAML], "Fixture study", STUDY_YAML, "2026-01-02T00:00:00Z"),
+            (2, sha[OTHER_YAML], "Stray", OTHER_YAML, "2026-01-01T00:00:00Z"),
+            (3, sha[EDITED_YAML], "Fixture study", EDITED_YAML, "2026-01-03T00:00:00Z")]
     conn.executemany("INSERT INTO scenarios (id, sha256, study, text, loaded_at)"
                      " VALUES (?, ?, ?, ?, ?)", rows)  # fmt: skip
     for sid, scenario_id, code in ((1, 3, "P01"), (2, 1, "P02")):  # v3 text used first

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from usetest import stats
+from usetest.errors import UsetestError
 from usetest.scenario import Scenario, Task
 from usetest.versions import changes, parsed, task_order
 
@@ -35,28 +36,23 @@ ATTEMPTED = ("success", "partial", "fail", "abandoned")
 TABLES = ("scenarios", "sessions", "events", "attempts", "answers", "errors", "notes")
 
 
-class AnalysisError(Exception):
+class AnalysisError(UsetestError):
     """The database cannot be summarised as asked; the message says why."""
 
 
 def connect(db_path: str | Path) -> sqlite3.Connection:
     """Read-only connection: a summary never blocks (or changes) a session being logged.
 
-    Through :func:`usetest.store.peek`, so a database of an older schema is read as migrated
-    (in memory) and the file is left exactly as it was.
+    Through :func:`usetest.store.open_read`, the one read-only opener: any file name works, a
+    database of an older schema is read as migrated (in memory), one in a read-only folder as
+    immutable, and the file is left exactly as it was, with nothing new beside it.
     """
     from usetest import store
 
-    path = Path(db_path)
-    if not path.is_file():
-        raise AnalysisError(f"{path} does not exist — give the path of a study database")
     try:
-        db = store.peek(path)
+        return store.open_read(db_path).conn
     except store.StoreError as exc:
         raise AnalysisError(str(exc)) from exc
-    if db is None:
-        raise AnalysisError(f"{path} is not a usetest database (no usetest tables in it)")
-    return db.conn
 
 
 def load(db_path: str | Path) -> dict[str, pd.DataFrame]:

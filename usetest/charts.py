@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from usetest.errors import UsetestError
 from usetest.stats import SUS_GRADES
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ STYLE = {
 }
 
 
-class ChartsUnavailable(Exception):
+class ChartsUnavailable(UsetestError):
     """matplotlib is not installed; the message says how to add it."""
 
 

@@ -7,6 +7,7 @@ pandas) are imported inside the commands that need them so that ``usetest valida
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,62 @@ def _fail(message: str, code: int = EXIT_INVALID) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_CRASH = 70  # EX_SOFTWARE (sysexits.h): a bug in usetest, not the user's mistake
+
+
+class _Commands(click.Group):
+    """Every command's errors, mapped once: a :class:`~usetest.errors.UsetestError` becomes
+    ``usetest: message`` and its exit code; anything else is a bug, reported in one line with
+    the path of a crash report (the traceback), exit 70. Under pytest, or with USETEST_DEBUG
+    set, the exception is raised as it is, so a test still fails on it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from usetest.errors import UsetestError
+
+        try:
+            return super().invoke(ctx)
+        except UsetestError as exc:
+            from usetest.plain import escaped
+
+            _fail(escaped(str(exc)), exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception:
+            if os.environ.get("USETEST_DEBUG") or os.environ.get("PYTEST_CURRENT_TEST"):
+                raise
+            _fail(_crash_report(), EXIT_CRASH)
+
+
+def _crash_report() -> str:
+    """Write the current exception's traceback to a private file; the line to show for it."""
+    import datetime
+    import tempfile
+    import traceback
+
+    kind, exc, _ = sys.exc_info()
+    from usetest.plain import escaped
+
+    summary = escaped(f"{kind.__name__ if kind else 'error'}: {exc}", one_line=True)[:200]
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = (f"usetest {__version__} crashed at {stamp}\ncommand: {sys.argv!r}\n"
+            f"python: {sys.version.split()[0]}\n\n{traceback.format_exc()}")  # fmt: skip
+    for folder in (os.path.join(state, "usetest", "crashes"), tempfile.gettempdir()):
+        path = os.path.join(folder, f"usetest-crash-{stamp}-{os.getpid()}.txt")
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            with os.fdopen(os.open(path, flags, 0o600), "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError:
+            continue
+        return (f"unexpected error ({summary}) — this is a bug in usetest, not your mistake; "
+                f"everything logged before is safe. The details are in {path}: please send that "
+                "file with a bug report")  # fmt: skip
+    return f"unexpected error ({summary}) — this is a bug in usetest, not your mistake"
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="usetest")
 def cli() -> None:
     """Run moderated usability-test sessions and analyse them.
@@ -96,13 +152,16 @@ def new(file: Path, force: bool) -> None:
     Example:
       usetest new scenarios/my-study.yaml
     """
+    from usetest.outfiles import OutputError, atomic_writer
     from usetest.scenario import template
 
-    if file.exists() and not force:
+    if file.exists() and not file.is_symlink() and not force:
         _fail(f"{file} exists already — choose another name or pass --force to overwrite it")
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_text(template(), encoding="utf-8")
+    try:  # folders 0700, the file 0600, never through a planted link, complete or not at all
+        with atomic_writer(file) as f:
+            f.write(template())
+    except OutputError as exc:
+        _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot write {file}: {exc.strerror} — choose a folder you can write to")
     click.echo(f"wrote {file}; edit it, then: usetest validate {file}")
@@ -149,6 +208,7 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
                    err=True)  # fmt: skip
         sys.exit(EXIT_INVALID)
     db_path = db_path or Path("results") / f"{scenario.stem}.db"
+    participant, moderator = _checked_codes(participant, moderator)
     if plan:
         _print_plan(loaded, db_path, participant, condition)
         return
@@ -161,19 +221,90 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
     except store.StoreError as exc:
         _fail(str(exc))
     app.take_over = take_over  # confirmed in _check_resume
-    app.run()
-    if app.recording is not None:
-        rec = app.recording
-        state = rec.session.state.status
-        code = rec.record.participant
-        if app.lost_session:
-            click.echo(f"{code}: taken over by another usetest, which records it now; what this "
-                       f"app saved before is in {db_path}")  # fmt: skip
-            return
-        click.echo(f"{code}: {state.replace('_', ' ')} — saved in {db_path}")
-        if state == "in_progress":
-            click.echo(f"continue it with: usetest run {scenario} --db {db_path} --resume "
-                       f"--participant {code}")  # fmt: skip
+    import signal
+
+    _need_terminal(app)
+    with _closing_on_signals(app):
+        app.run()
+    try:
+        if app.recording is not None:
+            _exit_lines(app, scenario, db_path)
+        if app.closed_by_signal:  # exit status as a shell reports a signal: 128 + its number
+            _fail(f"closed by {app.closed_by_signal}; everything logged before is safe",
+                  128 + signal.Signals[app.closed_by_signal].value)  # fmt: skip
+    except OSError:  # the terminal is gone (SIGHUP): nobody to tell; the session is saved
+        sys.exit(128 + signal.SIGHUP.value if app.closed_by_signal else EXIT_INVALID)
+
+
+def _checked_codes(participant: str | None, moderator: str | None) -> tuple[str | None, str | None]:
+    """``--participant`` and ``--moderator`` as the store will accept them, or exit 1 now:
+    one printable line each, at most 64 characters (:func:`usetest.plain.check_code`)."""
+    from usetest.plain import check_code
+
+    try:
+        if participant is not None:
+            participant = check_code(participant, "participant code")
+        if moderator is not None:
+            moderator = check_code(moderator, "moderator initials") if moderator.strip() else None
+    except ValueError as exc:
+        _fail(f"{exc}; nothing was started or recorded")
+    return participant, moderator
+
+
+def _need_terminal(app: Any) -> None:
+    """The app is full-screen: without a terminal on both sides it would write escape codes
+    into a file or pipe and wait for keys that never come. Refuse (exit 2) instead — after
+    every other check, so that a wrong database or code is reported first."""
+    # Textual reads keys from stdin and draws on stderr (stdout stays free: the exit lines go
+    # there, so `usetest run … > log.txt` is fine).
+    missing = [name for name, stream in (("input", sys.stdin), ("error", sys.stderr))
+               if stream is None or not stream.isatty()]  # fmt: skip
+    if missing:
+        app.db.close()  # the read-only view make_app opened: leave nothing beside the file
+        _fail(f"usetest run needs a terminal, and its standard {' and '.join(missing)} "
+              f"{'is' if len(missing) == 1 else 'are'} not one (redirected or piped); run it in "
+              "a terminal window, or use  usetest run SCENARIO --plan  to print the plan only",
+              EXIT_USAGE)  # fmt: skip
+
+
+def _closing_on_signals(app: Any) -> Any:
+    """While the app runs, SIGTERM and SIGHUP (a closed window, a dropped SSH connection)
+    close it as ctrl+q does: the session stays resumable, its claim is released and the
+    terminal restored. Textual restores the terminal only when the app exits normally."""
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def handlers() -> Any:
+        def close(signum: int, frame: Any) -> None:
+            app.close_on_signal(signal.Signals(signum).name)
+
+        wanted = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+        before = {s: signal.signal(s, close) for s in wanted}
+        try:
+            yield
+        finally:
+            for s, handler in before.items():
+                signal.signal(s, handler)
+
+    return handlers()
+
+
+def _exit_lines(app: Any, scenario: Path, db_path: Path) -> None:
+    """What became of the session, after the app closed; the code is printed escaped."""
+    from usetest.plain import escaped
+
+    rec = app.recording
+    state = rec.session.state.status
+    code = rec.record.participant
+    if app.lost_session:
+        click.echo(escaped(f"{code}: taken over by another usetest, which records it now; what "
+                           f"this app saved before is in {db_path}", one_line=True))  # fmt: skip
+        return
+    click.echo(escaped(f"{code}: {state.replace('_', ' ')} — saved in {db_path}", one_line=True))
+    if state == "in_progress":
+        click.echo(escaped(f"continue it with: usetest run {scenario} --db {db_path} --resume "
+                           f"--participant {code}", one_line=True))  # fmt: skip
 
 
 def _check_resume(db_path: Path, participant: str | None, take_over: bool, yes: bool) -> None:
@@ -626,18 +757,28 @@ def _print_summary(s: object, condition: str | None) -> None:
 @click.option("--pseudonymise", is_flag=True,
               help="Hash participant codes (salted) and drop free text.")
 @click.option("--salt", default=None, help="Salt for the hashes (default: random, not stored).")
-def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | None) -> None:
+@click.option("--raw-formulas", is_flag=True,
+              help="CSV/xlsx: write text beginning with = + - @ tab or CR as it is (by default "
+                   "it is prefixed with ' so a spreadsheet does not run it as a formula).")
+def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | None,
+           raw_formulas: bool) -> None:  # fmt: skip
     """Export every table and the summary tables, one file per table (a sheet each in xlsx).
+
+    The files appear together when all are written (metadata.json last); an export that fails
+    or is interrupted leaves the folder as it was. A symbolic link in the folder is refused.
 
     \b
     Examples:
       usetest export results/checkout.db --format xlsx --out exports/
       usetest export results/checkout.db --format parquet --out exports/ --pseudonymise
     """
-    from usetest.analysis import AnalysisError
-    from usetest.export import ExportError
-    from usetest.export import export as do_export
-
+    interrupted = f"export interrupted before it began: nothing in {out_dir} was changed"
+    try:  # importing pandas takes a moment: ctrl-C then is a message too, not "Aborted!"
+        from usetest.analysis import AnalysisError
+        from usetest.export import ExportError, ExportInterrupted
+        from usetest.export import export as do_export
+    except KeyboardInterrupt:
+        _fail(interrupted, 130)
     try:
         with click.progressbar(length=1, label="exporting", file=sys.stderr) as bar:
 
@@ -646,7 +787,11 @@ def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | No
                 bar.update(done - bar.pos)
 
             files = do_export(db, out_dir, fmt, pseudonymise=pseudonymise, salt=salt,
-                              progress=progress)  # fmt: skip
+                              progress=progress, raw_formulas=raw_formulas)  # fmt: skip
+    except ExportInterrupted as exc:
+        _fail(str(exc), 130)  # the shell's code for ctrl-C
+    except KeyboardInterrupt:
+        _fail(interrupted, 130)
     except (AnalysisError, ExportError) as exc:
         _fail(str(exc))
     for path in files:
@@ -656,7 +801,8 @@ def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | No
 @cli.command()
 @click.argument("db", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=None,
-              help="The report file (default: DB-STEM-report.html or .md next to DB).")
+              help="The report file (default: DB-STEM-report.html or .md next to DB); "
+                   "- for standard output.")
 @click.option("--format", "fmt", type=click.Choice(["html", "md"]), default="html",
               show_default=True, help="html: one self-contained page; md: Markdown + SVG figures.")
 @click.option("--cif", is_flag=True, help="Lay the report out after ISO/IEC 25062 (Common Industry Format).")
@@ -670,12 +816,16 @@ def report(db: Path, out: Path | None, fmt: str, cif: bool, no_charts: bool, **o
       usetest report results/checkout.db -o checkout-report.html
       usetest report results/checkout.db --cif -o checkout-cif.html
       usetest report results/checkout.db --format md -o report/checkout.md
+      usetest report results/checkout.db -o - | less     # to standard output
     """
     from usetest.analysis import AnalysisError
     from usetest.charts import ChartsUnavailable
     from usetest.report import ReportError, write_report
 
     target = out or db.with_name(f"{db.stem}-report.{fmt}")
+    if str(target) == "-" and fmt == "md" and not no_charts:
+        click.echo("usetest: -o - writes the Markdown text only; its figures need files "
+                   "(-o FILE.md)", err=True)  # fmt: skip
     try:
         written = write_report(db, target, fmt=fmt, cif=cif, charts=not no_charts,
                                **_filters(**options))  # fmt: skip

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from usetest.clock import duration
+from usetest.errors import UsetestError
 
 OUTCOMES = ("success", "partial", "fail", "abandoned", "skipped")
 NOTE_KINDS = ("observation", "quote", "problem")
@@ -80,7 +81,7 @@ def describe_change(changes: Mapping[str, Mapping[str, Any]]) -> str:
     )
 
 
-class SessionError(Exception):
+class SessionError(UsetestError):
     """A command that does not fit the session's state; the message says what to do instead."""
 
 

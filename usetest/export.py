@@ -4,6 +4,11 @@ One file per table (one sheet per table in a workbook), plus ``metadata.json`` s
 exported, from which database, and whether it was pseudonymised. Files are created 0600: they
 hold participant data. Tables are streamed in chunks, so memory stays flat on large studies.
 
+Everything comes from one read transaction (the files and ``metadata.json`` agree, even while a
+session is being logged) and goes through :mod:`usetest.outfiles` (no planted link followed;
+written under temporary names, renamed when all are complete). Text cells that a spreadsheet
+would run as formulas are neutralised in CSV and xlsx unless ``raw_formulas=True``.
+
 ``pseudonymise=True`` replaces participant codes (``p-…``) and moderator names (``m-…``) by
 salted SHA-256 hashes (the same code gives the same hash within one export, so rows still join) and drops free text: notes' text, error
 notes, free-text answers, and the events' JSON payloads (which can hold both).
@@ -11,19 +16,22 @@ notes, free-text answers, and the events' JSON payloads (which can hold both).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
+import math
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
 from usetest import __version__
-from usetest.analysis import connect, study_results
+from usetest.analysis import connect
+from usetest.errors import UsetestError
+from usetest.outfiles import OutputError, Staged, private_dir
 
 FORMATS = ("csv", "json", "xlsx", "parquet")
 FREE_TEXT = {"notes": ["text"], "errors": ["note"], "answers": ["value_text"], "events": ["payload"],
@@ -31,12 +39,41 @@ FREE_TEXT = {"notes": ["text"], "errors": ["note"], "answers": ["value_text"], "
              "sessions": ["owner"], "withdrawals": ["withdrawn_by", "reason"]}
 
 
-class ExportError(Exception):
+class ExportError(UsetestError):
     """The export cannot be written as asked."""
 
 
-def _private(path: Path) -> None:
-    os.chmod(path, 0o600)
+class ExportInterrupted(ExportError):
+    """ctrl-C during an export; the message says what was left."""
+
+    exit_code = 130  # the shell's status for ctrl-C
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell beginning with one of these is run as a formula by a spreadsheet (OWASP, "CSV
+Injection"): ``=HYPERLINK(...)`` in a participant's note would arrive as a live link."""
+FORMULA_FORMATS = ("csv", "xlsx")
+"""The formats a spreadsheet opens; JSON and Parquet keep every text exactly."""
+
+
+def _formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def neutralised(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell that begins with :data:`FORMULA_START` prefixed with ``'``
+    (OWASP's rule): a spreadsheet shows the text instead of running it. Numbers stay numbers."""
+    out = df
+    for column in df.columns:
+        values = df[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        if values.map(_formula_like).any():
+            if out is df:
+                out = df.copy()
+            out[column] = pd.Series(["'" + v if _formula_like(v) else v for v in values],
+                                    index=values.index, dtype=object)  # fmt: skip
+    return out
 
 
 def pseudonym(code: str, salt: str) -> str:
@@ -52,12 +89,19 @@ DB_TABLES = ("sessions", "events", "attempts", "answers", "errors", "notes", "wi
 def export(
     db_path: str | Path, out_dir: str | Path, fmt: str = "csv", *, pseudonymise: bool = False,
     salt: str | None = None, progress: Callable[[int, int], None] | None = None,
+    raw_formulas: bool = False,
 ) -> list[Path]:  # fmt: skip
     """Write the study's tables and summary to ``out_dir``; returns the files written.
 
     Database tables are streamed in chunks of :data:`CHUNK_ROWS` rows (CSV, JSON, Parquet), so
     a study of millions of events exports in constant memory. ``progress(done, total)`` is
     called with row counts as the export goes.
+
+    Everything is read in one read transaction, so the files and ``metadata.json`` agree even
+    while sessions are being logged. Files are written under temporary names and renamed
+    together at the end, ``metadata.json`` last (:class:`usetest.outfiles.Staged`): an export
+    that fails or is interrupted leaves the folder as it was. CSV and xlsx text cells that a
+    spreadsheet would run as a formula are prefixed with ``'`` unless ``raw_formulas``.
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -67,13 +111,11 @@ def export(
         except ImportError as exc:
             raise ExportError("Parquet needs pyarrow: pip install -e '.[parquet]'") from exc
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(f"cannot create {out}: {exc.strerror}") from exc
-    summaries = _summary_tables(db_path)
     conn = connect(db_path)
     try:
+        # one snapshot for every table, the summaries and the counts in metadata.json
+        conn.execute("BEGIN")
+        summaries = _summary_tables(conn)
         counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in DB_TABLES}
         if fmt == "xlsx":
             too_big = {t: n for t, n in counts.items() if n > EXCEL_MAX_ROWS}
@@ -96,6 +138,7 @@ def export(
                 participant=summaries["summary_versions"]["participant"].map(codes))
             summaries["summary_problems"] = summaries["summary_problems"].drop(columns=["problem"])
             dropped["summary_problems"] = ["problem"]
+        neutralise = fmt in FORMULA_FORMATS and not raw_formulas
 
         def chunks(table: str) -> Iterator[pd.DataFrame]:
             for chunk in pd.read_sql_query(f"SELECT * FROM {table}", conn, chunksize=CHUNK_ROWS):
@@ -104,8 +147,10 @@ def export(
                     if table == "sessions":  # a moderator's name is personal data too
                         chunk = chunk.assign(participant=chunk["participant"].map(codes),
                                              moderator=chunk["moderator"].map(moderators))  # fmt: skip
-                yield chunk
+                yield neutralised(chunk) if neutralise else chunk
 
+        if neutralise:
+            summaries = {name: neutralised(df) for name, df in summaries.items()}
         total = sum(counts.values()) + sum(len(df) for df in summaries.values())
         done = 0
 
@@ -115,29 +160,53 @@ def export(
             if progress is not None:
                 progress(done, total)
 
-        old_umask = os.umask(0o077)  # created private, not chmod-ed after a world-readable moment
         try:
-            written = _write(out, fmt, [(t, chunks(t), _sql_types(conn, t)) for t in DB_TABLES],
-                             summaries, tick)  # fmt: skip
-            meta_path = out / "metadata.json"
-            rows = {**counts, **{name: len(df) for name, df in summaries.items()}}
-            meta_path.write_text(json.dumps(_metadata(db_path, fmt, rows, pseudonymise, dropped),
-                                            indent=2), encoding="utf-8")  # fmt: skip
-            written.append(meta_path)
+            private_dir(out)
+        except OutputError as exc:
+            raise ExportError(str(exc)) from exc
+        staged = Staged(out)
+        try:
+            with staged:
+                written = _write(staged, fmt, [(t, chunks(t), _sql_types(conn, t)) for t in DB_TABLES],
+                                 summaries, tick)  # fmt: skip
+                rows = {**counts, **{name: len(df) for name, df in summaries.items()}}
+                meta = _metadata(db_path, fmt, rows, pseudonymise, dropped, neutralise)
+                with staged.open("metadata.json") as f:  # last: its presence says "complete"
+                    f.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+                written.append(out / "metadata.json")
+        except KeyboardInterrupt:
+            raise ExportInterrupted(f"export interrupted: {staged.what_is_left()}") from None
+        except OutputError as exc:
+            raise ExportError(f"{exc}; {staged.what_is_left()}") from exc
         except OSError as exc:
             raise ExportError(f"cannot write the export into {out}: {exc.strerror or exc} — free "
-                              "some space or choose another --out; the database is unchanged") from exc  # fmt: skip
-        finally:
-            os.umask(old_umask)
+                              f"some space or choose another --out; {staged.what_is_left()}; the "
+                              "database is unchanged") from exc  # fmt: skip
+        except Exception as exc:  # a row SQLite cannot give back: damage no cheap check sees
+            import sqlite3
+
+            if not isinstance(exc, sqlite3.DatabaseError | pd.errors.DatabaseError):
+                raise
+            what = str(exc) if len(str(exc)) < 160 else str(exc)[:160] + " …"
+            raise ExportError(f"{db_path} could not be read ({what}): it is damaged — restore "
+                              f"it from a backup; {staged.what_is_left()}") from exc  # fmt: skip
+    except KeyboardInterrupt:  # still reading: nothing written yet
+        raise ExportInterrupted(f"export interrupted while reading {db_path}: nothing in {out} "
+                                "was changed") from None  # fmt: skip
     finally:
-        conn.close()
-    for path in written:
-        _private(path)  # also when the file existed before (its mode is kept on rewrite)
+        conn.close()  # ends the read transaction
     return written
 
 
-def _summary_tables(db_path: str | Path) -> dict[str, pd.DataFrame]:
-    summary, comparisons = study_results(db_path)
+def _summary_tables(conn: Any) -> dict[str, pd.DataFrame]:
+    """The summary tables, computed from the export's own read of the database (``conn``, in
+    its read transaction), as :func:`usetest.analysis.study_results` computes them."""
+    from usetest.analysis import _SUMMARY_QUERIES, _compare, _conditions, _summarise
+
+    t = {name: pd.read_sql_query(sql, conn) for name, sql in _SUMMARY_QUERIES.items()}
+    summary = _summarise(t, confidence=0.95)
+    conditions = _conditions(t)
+    comparisons = _compare(t, conditions, 0.95, {}) if len(conditions) >= 2 else None
     tables = {
         "summary_tasks": summary.tasks,
         "summary_sus": summary.sus,
@@ -172,51 +241,132 @@ def _sql_types(conn: Any, table: str) -> dict[str, str]:
 Streamed = list[tuple[str, Iterator[pd.DataFrame], dict[str, str]]]
 
 
-def _write(out: Path, fmt: str, streamed: Streamed, summaries: dict[str, pd.DataFrame],
+def _write(staged: Staged, fmt: str, streamed: Streamed, summaries: dict[str, pd.DataFrame],
            tick: Callable[[int], None]) -> list[Path]:  # fmt: skip
-    if fmt == "xlsx":  # at most a sheet's worth of rows per table (checked above)
-        path = out / "usetest-export.xlsx"
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            for name, parts, _ in streamed:
-                df = pd.concat(list(parts), ignore_index=True)
-                df.to_excel(writer, sheet_name=name, index=False)
-                tick(len(df))
-            for name, df in summaries.items():
-                df.to_excel(writer, sheet_name=name[:31], index=False)
-                tick(len(df))
-        return [path]
-    write = {"csv": _csv, "json": _json, "parquet": _parquet}[fmt]
+    """Every table into ``staged`` (one file each; one workbook for xlsx); the final paths."""
     everything = [*streamed, *((name, iter([df]), {}) for name, df in summaries.items())]
+    if fmt == "xlsx":  # at most a sheet's worth of rows per table (checked above)
+        with staged.open("usetest-export.xlsx", "wb") as f:
+            _xlsx(f, everything, tick)
+        return [staged.folder / "usetest-export.xlsx"]
+    write = {"csv": _csv, "json": _json, "parquet": _parquet}[fmt]
     written = []
     for name, parts, types in everything:
-        path = out / f"{name}.{fmt}"
-        write(path, parts, types, tick)
-        written.append(path)
+        with staged.open(f"{name}.{fmt}", "wb" if fmt == "parquet" else "w",
+                         **({} if fmt == "parquet" else {"newline": ""})) as f:  # fmt: skip
+            write(f, parts, types, tick)
+        written.append(staged.folder / f"{name}.{fmt}")
     return written
 
 
-def _csv(path: Path, parts: Iterator[pd.DataFrame], _: dict[str, str], tick: Callable[[int], None]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        for i, df in enumerate(parts):
-            df.to_csv(f, index=False, header=i == 0)
-            tick(len(df))
+def _csv(f: IO[str], parts: Iterator[pd.DataFrame], types: dict[str, str],
+         tick: Callable[[int], None]) -> None:  # fmt: skip
+    # RFC 4180 line ends: a text holding a lone carriage return is then quoted too (with "\n"
+    # line ends the csv module leaves it bare, and a reader starts a new row there)
+    header = True
+    for df in parts:
+        df.to_csv(f, index=False, header=header, lineterminator="\r\n")
+        header = False
+        tick(len(df))
+    if header and types:  # an empty table: still the header line
+        pd.DataFrame(columns=list(types)).to_csv(f, index=False, lineterminator="\r\n")
 
 
-def _json(path: Path, parts: Iterator[pd.DataFrame], _: dict[str, str], tick: Callable[[int], None]) -> None:
-    """One JSON array of records, written chunk by chunk."""
-    with path.open("w", encoding="utf-8") as f:
-        f.write("[")
-        first = True
-        for df in parts:
-            body = df.to_json(orient="records", force_ascii=False)[1:-1]
-            if body:
-                f.write(("" if first else ",") + "\n" + body.replace("},{", "},\n{"))
-                first = False
-            tick(len(df))
-        f.write("\n]\n")
+def _json(f: IO[str], parts: Iterator[pd.DataFrame], _: dict[str, str],
+          tick: Callable[[int], None]) -> None:  # fmt: skip
+    """One JSON array of records, a record a line, each written by the json library (valid
+    whatever the text holds); NaN and infinities as null."""
+    f.write("[")
+    first = True
+    for df in parts:
+        columns = [str(c) for c in df.columns]
+        for row in df.itertuples(index=False, name=None):
+            record = {c: _json_value(v) for c, v in zip(columns, row, strict=True)}
+            f.write(("\n" if first else ",\n")
+                    + json.dumps(record, ensure_ascii=False, allow_nan=False, default=_json_default))  # fmt: skip
+            first = False
+        tick(len(df))
+    f.write("\n]\n")
 
 
-def _parquet(path: Path, parts: Iterator[pd.DataFrame], types: dict[str, str],
+def _json_value(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return _json_value(value.item())
+    return str(value)
+
+
+def _xlsx(f: IO[bytes], everything: Streamed, tick: Callable[[int], None]) -> None:
+    """A write-only (streamed) workbook, a sheet per table. Text cells are typed as text, so
+    nothing in them is run as a formula even with ``raw_formulas``; characters a workbook
+    cannot hold (control characters) are shown as their visible symbols (U+2400…)."""
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.writer.excel import ExcelWriter
+
+    book = Workbook(write_only=True)
+
+    def cell(sheet: Any, value: Any) -> Any:
+        if value is None or value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, str):
+            text = ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m.group())), value)
+            c = WriteOnlyCell(sheet, value=text)
+            c.data_type = "s"  # openpyxl would make "=…" a formula
+            return c
+        if hasattr(value, "item"):
+            return value.item()
+        if isinstance(value, (int, float, bool)):
+            return value
+        return cell(sheet, str(value))
+
+    archive = None
+    try:
+        for name, parts, types in everything:
+            sheet = book.create_sheet(name[:31])
+            header = True
+            for df in parts:
+                if header:
+                    sheet.append([cell(sheet, str(c)) for c in df.columns])
+                    header = False
+                for row in df.itertuples(index=False, name=None):
+                    sheet.append([cell(sheet, v) for v in row])
+                tick(len(df))
+            if header and types:
+                sheet.append([cell(sheet, c) for c in types])
+        # openpyxl's save_workbook, with our own archive so that it can be closed on failure
+        archive = ZipFile(f, "w", ZIP_DEFLATED, allowZip64=True)
+        ExcelWriter(book, archive).save()
+    except BaseException:
+        # close what openpyxl left open (the archive, the sheets' row writers and their temporary
+        # files): a full disk or ctrl-C is then one message, without "Exception ignored in
+        # ZipFile.__del__" or in the sheets' generators when they are collected
+        if archive is not None:
+            with contextlib.suppress(Exception):
+                archive.close()
+        for sheet in book.worksheets:
+            with contextlib.suppress(Exception):
+                if not sheet.closed:
+                    sheet.close()
+            with contextlib.suppress(Exception):
+                if sheet._writer is not None:
+                    sheet._writer.cleanup()
+        raise
+
+
+def _parquet(f: IO[bytes], parts: Iterator[pd.DataFrame], types: dict[str, str],
              tick: Callable[[int], None]) -> None:  # fmt: skip
     """A Parquet file written row group by row group, typed from the SQLite columns."""
     import pyarrow as pa
@@ -232,15 +382,19 @@ def _parquet(path: Path, parts: Iterator[pd.DataFrame], types: dict[str, str],
             else:
                 table = pa.Table.from_pandas(df, preserve_index=False)
             if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
+                writer = pq.ParquetWriter(f, table.schema)
             writer.write_table(table)
             tick(len(df))
         if writer is None:  # an empty table: still a file, with the columns
             empty = pa.schema([(c, pa.string()) for c in types]) if types else pa.schema([])
-            writer = pq.ParquetWriter(path, empty)
-    finally:
+            writer = pq.ParquetWriter(f, empty)
+    except BaseException:
+        # the temporary file is removed: closing only releases the writer
         if writer is not None:
-            writer.close()
+            with contextlib.suppress(Exception):
+                writer.close()
+        raise
+    writer.close()
 
 
 def _nulls_as_none(df: pd.DataFrame) -> pd.DataFrame:
@@ -253,7 +407,7 @@ def _nulls_as_none(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _metadata(db_path: str | Path, fmt: str, rows: dict[str, int], pseudonymise: bool,
-              dropped: dict[str, list[str]]) -> dict[str, object]:  # fmt: skip
+              dropped: dict[str, list[str]], neutralise: bool) -> dict[str, object]:  # fmt: skip
     return {
         "format": "usetest-export/1",
         "usetest_version": __version__,
@@ -266,6 +420,17 @@ def _metadata(db_path: str | Path, fmt: str, rows: dict[str, int], pseudonymise:
             {"participant_codes": "salted SHA-256 (first 12 hex digits), salt not stored",
              "moderators": "salted SHA-256 like the participant codes, prefixed m-",
              "dropped_free_text_columns": dropped} if pseudonymise else None
+        ),
+        "formula_cells": (
+            {"neutralised": True,
+             "rule": "text cells beginning with = + - @ tab or carriage return are prefixed with "
+                     "' so that a spreadsheet shows them instead of running them (OWASP, CSV "
+                     "injection); usetest export --raw-formulas writes them as they are"}
+            if neutralise else
+            {"neutralised": False,
+             "rule": "text cells are written as they are" + (
+                 " (--raw-formulas): a spreadsheet may run a cell beginning with = + - @ as a "
+                 "formula" if fmt in FORMULA_FORMATS else "")}
         ),
         "units": {"time_ms": "milliseconds", "time_s": "seconds", "mono_ms": "milliseconds",
                   "at": "UTC ISO 8601"},

@@ -13,16 +13,24 @@ Events are copied as they are (append-only), and the projections (attempts, answ
 notes) are copied with them, re-keyed to the session ids of the target database. A session
 withdrawn in any of the databases (a tombstone in ``withdrawals``) is not brought back, and its
 tombstone is carried into the target so the counts explain themselves there too.
+
+A source is trusted no more than any file: each one, and the target, passes
+:func:`usetest.store.verify` (the schema exactly as usetest creates it, no foreign view or
+trigger, values in range, every scenario text valid and matching its SHA-256) before anything is
+written; rows are read from the real tables through the store's column lists only, and each
+scenario's hash is computed again from its text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from usetest import store
+from usetest.errors import UsetestError
 from usetest.store import StoreError
 
 if TYPE_CHECKING:
@@ -31,7 +39,7 @@ if TYPE_CHECKING:
 PROJECTIONS = ("attempts", "answers", "errors", "notes")
 
 
-class MergeError(Exception):
+class MergeError(UsetestError):
     """The databases cannot be merged; the message says why and nothing was written."""
 
 
@@ -51,16 +59,27 @@ def _rows(conn: sqlite3.Connection, sql: str, params: list[Any] | None = None) -
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _read(path: Path) -> Database:
-    if not path.is_file():
-        raise MergeError(f"{path} does not exist — check the path; nothing was written")
+def _table(conn: sqlite3.Connection, table: str, where: str = "",
+           params: list[Any] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Rows of one of usetest's tables through the store's own column list: never ``*``, so a
+    column added to a source (or a source the checks let through by mistake) is never copied."""
+    names = ", ".join(f'"{c}"' for c in store.columns(table))
     try:
-        db = store.peek(path)
+        return _rows(conn, f'SELECT {names} FROM "{table}" {where}', params)
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        # damage the checks cannot see (a byte flipped inside a text, a page lost): say which file
+        row = conn.execute("PRAGMA database_list").fetchone()
+        what = str(exc) if len(str(exc)) < 160 else str(exc)[:160] + " …"
+        raise MergeError(f"{row[2] if row and row[2] else 'a source'} could not be read ({what}): "
+                         "it is damaged — restore it from a backup and merge again; nothing "
+                         "was merged") from exc  # fmt: skip
+
+
+def _read(path: Path) -> Database:
+    try:
+        return store.open_read(path)
     except StoreError as exc:
         raise MergeError(f"{exc}; nothing was written") from exc
-    if db is None:
-        raise MergeError(f"{path} is empty: no session was recorded in it — leave it out")
-    return db
 
 
 def _check_one_study(studies: dict[str, list[store.StoredVersion]]) -> None:
@@ -136,13 +155,13 @@ class _Plan:
 def _plan(dbs: dict[Path, Database], there: list[dict[str, Any]], gone: set[str]) -> _Plan:
     existing = {r["uid"]: r["participant"] for r in there}
     tombstones = {w["session_uid"]: w for db in dbs.values()
-                  for w in _rows(db.conn, "SELECT * FROM withdrawals")}  # fmt: skip
+                  for w in _table(db.conn, "withdrawals")}  # fmt: skip
     withdrawn = gone | set(tombstones)
     codes = {p: u for u, p in existing.items()}
     plan = _Plan([], {u: tombstones[u] for u in existing if u in tombstones and u not in gone},
                  0, 0)  # fmt: skip
     for src, db in dbs.items():
-        for s in _rows(db.conn, "SELECT * FROM sessions ORDER BY id"):
+        for s in _table(db.conn, "sessions", "ORDER BY id"):
             if s["uid"] in existing:
                 plan.already_there += 1
                 continue
@@ -178,7 +197,7 @@ def _write(dbs: dict[Path, Database], target: Path, plan: _Plan) -> MergeResult:
             for src, s in plan.copy:
                 _copy_session(out, dbs[src], s, scenario_in_target(src, s["scenario_id"]))
             for src, db in dbs.items():
-                for w in _rows(db.conn, "SELECT * FROM withdrawals"):
+                for w in _table(db.conn, "withdrawals"):
                     if w["session_uid"] in plan.erase or out.execute(
                         "SELECT 1 FROM withdrawals WHERE session_uid = ?", [w["session_uid"]]
                     ).fetchone():  # fmt: skip
@@ -208,7 +227,13 @@ def _write(dbs: dict[Path, Database], target: Path, plan: _Plan) -> MergeResult:
 def _copy_scenario(out: Database, db: Database, source_id: int) -> int:
     """The target's row for a source scenario text: the same text (by SHA-256) kept once, its
     first use the earliest of the two."""
-    sc = _rows(db.conn, "SELECT * FROM scenarios WHERE id = ?", [source_id])[0]
+    found = _table(db.conn, "scenarios", "WHERE id = ?", [source_id])
+    if not found:  # store.verify refuses this first; kept so no path writes a dangling id
+        raise MergeError(f"a session in {store._db_file(db)} names scenario {source_id}, which "
+                         "is not there — nothing was written")  # fmt: skip
+    sc = found[0]
+    # The hash is recomputed from the text, never taken from the source (verify compared them).
+    sc["sha256"] = hashlib.sha256(sc["text"].encode("utf-8")).hexdigest()
     row = out.execute("SELECT id FROM scenarios WHERE sha256 = ?", [sc["sha256"]]).fetchone()
     if row:
         out.execute("UPDATE scenarios SET loaded_at = min(loaded_at, ?) WHERE id = ?",
@@ -231,7 +256,7 @@ def _copy_session(out: Database, db: Database, s: dict[str, Any], scenario_id: i
         f"(?, {', '.join('?' for _ in cols)})", [scenario_id, *(s[k] for k in cols)],
     ).lastrowid  # fmt: skip
     for table in ("events", *PROJECTIONS):
-        for r in _rows(db.conn, f"SELECT * FROM {table} WHERE session_id = ?", [s["id"]]):
+        for r in _table(db.conn, table, "WHERE session_id = ?", [s["id"]]):
             keys = [k for k in r if k not in ("id", "session_id")]
             out.execute(
                 f"INSERT INTO {table} (session_id, {', '.join(keys)}) VALUES "

@@ -6,6 +6,7 @@ recorder stores the order with the session, so an order once given never changes
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import re
@@ -20,15 +21,19 @@ def participant_number(code: str) -> int | None:
     return int(digits[-1]) if digits else None
 
 
-def williams_square(n: int) -> list[list[int]]:
+@functools.lru_cache(maxsize=16)
+def williams_square(n: int) -> tuple[tuple[int, ...], ...]:
     """A balanced Latin square (Williams 1949): each task follows every other equally often.
 
     For an even number of tasks the square has n rows; for an odd number, n rows plus their
     mirror images (2n rows), as balance needs. Row r of the first column pattern is
     0, 1, n-1, 2, n-2, … shifted by r.
+
+    Built once per size and kept (immutable): the set-up screen asks for the order at every
+    keystroke in the participant field, and the square has n² cells.
     """
     if n <= 0:
-        return []
+        return ()
     first: list[int] = [0]
     low, high = 1, n - 1
     for i in range(1, n):
@@ -38,10 +43,10 @@ def williams_square(n: int) -> list[list[int]]:
         else:
             first.append(high)
             high -= 1
-    rows = [[(x + r) % n for x in first] for r in range(n)]
+    rows = [tuple((x + r) % n for x in first) for r in range(n)]
     if n % 2 == 1:
-        rows += [list(reversed(row)) for row in rows]
-    return rows
+        rows += [tuple(reversed(row)) for row in rows]
+    return tuple(rows)
 
 
 def square_row(scenario: Scenario, earlier: Iterable[Sequence[str]]) -> int:

@@ -28,6 +28,7 @@ from typing import Any
 
 from usetest import __version__
 from usetest.analysis import Comparisons, Summary
+from usetest.errors import UsetestError
 from usetest.plain import pictures
 from usetest.versions import Changes
 
@@ -78,7 +79,7 @@ class Document:
     sections: list[Section]
 
 
-class ReportError(Exception):
+class ReportError(UsetestError):
     """The report cannot be written as asked; the message says why."""
 
 
@@ -668,14 +669,23 @@ def write_report(db_path: str | Path, out: str | Path, *, fmt: str = "html", cif
     """Summarise ``db_path`` (with the analysis filters) and write the report; returns the files.
 
     With two or more conditions among the sessions (and no single condition chosen), the
-    report compares them. Files are created 0600: the report holds participant data.
+    report compares them. Files are created 0600 and folders 0700: the report holds participant
+    data. Each file is written under a temporary name and renamed when complete; a symbolic
+    link at the target is refused (:mod:`usetest.outfiles`). ``out`` ``"-"`` writes the report
+    to standard output (Markdown without its figures, which need files) and returns no path.
     """
+    import sys
+
     from usetest.analysis import study_results
 
     if fmt not in ("html", "md"):
         raise ReportError(f"unknown report format {fmt!r}: use html or md")
     summary, comparisons = study_results(db_path, **filters)
     doc = build(Inputs(summary, comparisons, Path(db_path).name, charts), cif=cif)
+    if str(out) == "-":
+        sys.stdout.write(to_html(doc) if fmt == "html" else to_markdown(doc, None)[0])
+        sys.stdout.flush()
+        return []
     target = Path(out)
     written: list[Path] = []
     if fmt == "html":
@@ -683,21 +693,31 @@ def write_report(db_path: str | Path, out: str | Path, *, fmt: str = "html", cif
     else:
         folder = f"{target.stem}-figures"
         text, figures = to_markdown(doc, folder if charts else None)
+        if figures:  # the figures first: the text that links them appears once they are there
+            written += _write_all(target.parent / folder, figures)
         written.append(_write(target, text))
-        for name, svg in figures.items():
-            written.append(_write(target.parent / folder / name, svg))
     return written
 
 
 def _write(path: Path, text: str) -> Path:
-    import os
+    return _write_all(path.parent, {path.name: text})[0]
 
+
+def _write_all(folder: Path, texts: dict[str, str]) -> list[Path]:
+    """``texts`` as files in ``folder`` (0700 if created), each 0600, renamed into place
+    together once all are written."""
+    from usetest.outfiles import OutputError, Staged, private_dir
+
+    staged = Staged(folder)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(path, 0o600)
+        private_dir(folder)
+        with staged:
+            for name, text in texts.items():
+                with staged.open(name, "w") as f:
+                    f.write(text)
+    except OutputError as exc:
+        raise ReportError(f"{exc}; nothing was written there") from exc
     except OSError as exc:
-        raise ReportError(f"cannot write {path}: {exc.strerror} — choose another path with -o") from exc
-    return path
+        raise ReportError(f"cannot write into {folder}: {exc.strerror or exc} — free some space or "
+                          f"choose another path with -o; {staged.what_is_left()}") from exc  # fmt: skip
+    return [folder / name for name in texts]

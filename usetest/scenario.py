@@ -21,13 +21,22 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from usetest.errors import UsetestError
 from usetest.plain import escaped
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 50_000  # values after alias expansion; a real study has a few hundred
 MAX_DEPTH = 40
+# Limits of a study, documented in docs/texts-and-limits.md and carried into the JSON Schema. Far above
+# any real study; they keep every screen, order and report quick (a Williams square has n² cells).
+MAX_TASKS = 200
+MAX_TIME_LIMIT = 24 * 60 * 60  # seconds
+MAX_CONDITIONS = 26
+MAX_QUESTIONNAIRES = 20
+MAX_ITEMS = 100  # questions in one custom questionnaire
+MAX_ERROR_TYPES = 36  # one per key a-z, 0-9
 SCHEMA_COMMENT = "# yaml-language-server: $schema=../docs/scenario.schema.json"
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
@@ -71,8 +80,9 @@ class Task(BaseModel):
     """The success criterion, for the moderator only."""
     notes: str | None = None
     """Notes for the moderator (what to watch for)."""
-    time_limit: PositiveInt | None = None
-    """Seconds; the app warns when it is passed but never stops the clock."""
+    time_limit: Annotated[int, Field(ge=1, le=MAX_TIME_LIMIT)] | None = None
+    """Seconds (1 to 86400, i.e. 24 hours); the app warns when it is passed but never stops
+    the clock."""
     seq: bool = True
     """Ask the Single Ease Question after this task."""
 
@@ -121,7 +131,8 @@ class CustomQuestionnaire(BaseModel):
     intro: str | None = None
     """Instructions read to the participant."""
     items: Annotated[
-        list[Annotated[LikertItem | TextItem, Field(discriminator="type")]], Field(min_length=1)
+        list[Annotated[LikertItem | TextItem, Field(discriminator="type")]],
+        Field(min_length=1, max_length=MAX_ITEMS),
     ]
     """The questions, in order; `type: likert` (the default) or `type: text`."""
 
@@ -177,17 +188,21 @@ class Scenario(BaseModel):
     """The product or prototype tested (also fills in the NPS question)."""
     description: str | None = None
     """The study's goal, in a sentence or two (goes into reports)."""
-    conditions: list[Text] = []
+    conditions: Annotated[list[Text], Field(max_length=MAX_CONDITIONS)] = []
     """Between-subjects variants, e.g. `[current, redesign]`; each session runs one."""
     task_order: Literal["fixed", "random", "latin-square"] = "fixed"
     """`fixed` as written, `random` (reproducible per participant) or `latin-square` (balanced)."""
     partial_counts_as_success: bool = False
     """Whether a partial success counts as a success in completion rates."""
-    error_types: list[ErrorType] = list(DEFAULT_ERROR_TYPES)
+    error_types: Annotated[list[ErrorType], Field(max_length=MAX_ERROR_TYPES)] = list(
+        DEFAULT_ERROR_TYPES
+    )
     """Error kinds with their hotkeys; a default set is used when omitted."""
-    tasks: Annotated[list[Task], Field(min_length=1)]
-    """The tasks, in the order written."""
-    questionnaires: list[BuiltIn | CustomQuestionnaire] = []
+    tasks: Annotated[list[Task], Field(min_length=1, max_length=MAX_TASKS)]
+    """The tasks, in the order written (at most 200 in one scenario)."""
+    questionnaires: Annotated[
+        list[BuiltIn | CustomQuestionnaire], Field(max_length=MAX_QUESTIONNAIRES)
+    ] = []
     """After the tasks: `sus`, `umux-lite`, `nps` and/or custom blocks, in this order."""
     report: ReportInfo | None = None
     """Extra text for `usetest report --cif`: goals, participants, facility, environment."""
@@ -231,7 +246,7 @@ class Problem:
         return escaped(text, one_line=True)
 
 
-class ScenarioError(Exception):
+class ScenarioError(UsetestError):
     """The scenario cannot be used; ``problems`` says every reason found, in file order."""
 
     def __init__(self, problems: list[Problem]) -> None:
@@ -418,8 +433,18 @@ class _Reader:
                 out[key] = self._walk(value_node, (*path, key), depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
+            if path == ("tasks",) and len(node.value) > MAX_TASKS:
+                self.problem(node.start_mark, f"the scenario has {len(node.value):,} tasks; "
+                             f"a scenario holds at most {MAX_TASKS}", _TOO_MANY["tasks"])  # fmt: skip
+                return None
             return [self._walk(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        value = self._constructor.construct_object(node, deep=True)
+        try:
+            value = self._constructor.construct_object(node, deep=True)
+        except ValueError:  # an integer of thousands of digits (Python refuses to convert it)
+            self.problem(node.start_mark, f"the number {str(node.value)[:20]}… is too long "
+                         f"({len(str(node.value)):,} characters)", "write a number of a few "
+                         "digits; see `usetest schema` for each key's range")  # fmt: skip
+            return None
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # a date is just text to us
         return value
@@ -450,6 +475,17 @@ _FIX_HINTS = {
     "type": "write `type: likert` or `type: text`",
     "partial_counts_as_success": "write true or false",
 }
+
+
+_TOO_MANY = {
+    "tasks": "split the study into several scenarios (one database each)",
+    "conditions": f"a study has at most {MAX_CONDITIONS} conditions",
+    "questionnaires": f"list at most {MAX_QUESTIONNAIRES} questionnaires",
+    "items": f"a questionnaire holds at most {MAX_ITEMS} questions; split it into blocks",
+    "error_types": f"at most {MAX_ERROR_TYPES} error types (one per key a-z, 0-9)",
+    "time_limit": f"write whole seconds from 1 to {MAX_TIME_LIMIT} (24 hours), e.g. "
+                  "`time_limit: 300`, or leave it out",
+}  # fmt: skip
 
 
 def _fields_at(loc: tuple[Any, ...]) -> list[str]:
@@ -553,11 +589,14 @@ def _validate(data: Any, reader: _Reader) -> Scenario:
                     _FIX_HINTS.get(field, f"add `{field}: …`"))  # fmt: skip
             else:
                 got = err.get("input")
-                shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+                shown = (f"{len(got)} entries" if isinstance(got, list) and err["type"] == "too_long"
+                         else repr(got) if not isinstance(got, (dict, list)) else type(got).__name__)  # fmt: skip
                 if len(shown) > 60:
                     shown = shown[:57] + "…"
-                add(loc, f"{_show(loc)}: {err['msg'].lower()} (got {shown})",
-                    _FIX_HINTS.get(field, "see `usetest schema` for what this key takes"))  # fmt: skip
+                limit = err["type"] in ("too_long", "less_than_equal", "greater_than_equal")
+                fix = (_TOO_MANY.get(field) if limit else None) or _FIX_HINTS.get(
+                    field, "see `usetest schema` for what this key takes")
+                add(loc, f"{_show(loc)}: {err['msg'].lower()} (got {shown})", fix)
         raise ScenarioError(problems or [Problem(reader.filename, 1, 1, str(exc), "")]) from None
     if problems:
         raise ScenarioError(problems)

@@ -72,7 +72,7 @@ def build(path: Path, attempts: int) -> None:
     )  # fmt: skip
     conn.executemany(
         "INSERT INTO answers (session_id, questionnaire, item, task_id, value_num, event_seq,"
-        " answered_at) VALUES (?, 'sus', ?, '', ?, 0, '')",
+        " answered_at) VALUES (?, 'sus', ?, '', ?, 0, '2026-01-01T00:00:00.000Z')",
         ((first + s, f"sus{k}", rng.randint(1, 5)) for s in range(n_sessions) for k in range(1, 11)),
     )
     conn.execute("COMMIT")

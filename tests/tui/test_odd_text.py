@@ -18,6 +18,7 @@ from usetest.tui.text import literal
 
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 LONG = ("Read this carefully — " + "ünïcödé 🚀👩‍👩‍👧 [i]not italic[/i] ‮RTL‬ " * 400).strip()
+SHOWN_LONG = LONG.replace("\u202e", "\\u202e").replace("\u202c", "\\u202c")
 ODD_YAML = f"""\
 study: "[bold]Odd[/] study 🧪"
 product: "[/]"
@@ -41,10 +42,11 @@ async def test_a_valid_but_odd_scenario_is_shown_literally(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         assert isinstance(app.screen, TaskScreen)
         assert text_of(app, "#task-title") == "[/] [red]not red[/red] 日本語 タイトル"
-        assert text_of(app, "#task-prompt") == LONG  # all of it, markup and all
+        # all of it, markup and all; the bidi override ‮…‬ shown as escapes (usetest.plain)
+        assert text_of(app, "#task-prompt") == SHOWN_LONG
         assert "[link=https://evil.example]click[/link]" in text_of(app, "#task-success-criterion")
         await pilot.press("v")  # the participant view shows the same text
-        assert str(app.screen.query_one("#pv-prompt").render()) == LONG
+        assert str(app.screen.query_one("#pv-prompt").render()) == SHOWN_LONG
         await pilot.press("z")
         await pilot.press("space", "n", "q", *"[/] 🚀", "enter")  # a quote note, typed
         assert "quote: [/] 🚀" in text_of(app, "#event-log")

@@ -397,6 +397,26 @@ class UsetestApp(App[None]):
     def on_unmount(self) -> None:
         self.release_session()  # also after a crash inside the app; kill -9 is seen as gone
 
+    closed_by_signal: str | None = None
+    """``SIGTERM``/``SIGHUP`` when the app was closed by that signal (``usetest run``)."""
+
+    def close_on_signal(self, name: str) -> None:
+        """Close as ctrl+q's "quit" does (session kept, resumable; claim released; terminal
+        restored). Called from a ``signal.signal`` handler, which may interrupt the event loop
+        anywhere: the exit is only scheduled, the way asyncio's own SIGINT handler does it."""
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not running (yet or any more): nothing to close gracefully
+            raise SystemExit(f"usetest: stopped by {name}") from None
+
+        def close() -> None:
+            self.closed_by_signal = name
+            self.exit()
+
+        loop.call_soon_threadsafe(close)
+
     def next_participant(self) -> None:
         self.release_session()
         self.recording = None

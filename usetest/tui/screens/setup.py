@@ -13,6 +13,7 @@ from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Select, 
 from textual.widgets.option_list import Option
 
 from usetest import store
+from usetest.plain import check_code
 from usetest.recorder import plan_order
 from usetest.tui.text import literal
 
@@ -90,6 +91,12 @@ class SetupScreen(Screen[None]):
     def action_start(self) -> None:
         participant = self.query_one("#participant", Input).value.strip()
         moderator = self.query_one("#moderator", Input).value.strip() or None
+        try:  # the store checks again; here the moderator learns it before consent is asked
+            participant = check_code(participant, "participant code")
+            moderator = check_code(moderator, "moderator initials") if moderator else None
+        except ValueError as exc:
+            self.notify(f"Not started: {exc}.", severity="error", timeout=15)
+            return
         condition = self.chosen_condition()
         if not self.query_one("#consent", Checkbox).value:
             self.notify("Confirm consent first (tab to the box, space to tick it)",
