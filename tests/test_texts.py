@@ -233,3 +233,28 @@ async def test_the_app_shows_invisible_characters_escaped(bidi_study):
         assert title == "Find \\u2066the\\u2069 kettle\\u200b"
         assert prompt == "Pay \\u202eexe.txt\\u202c with zero\\u200dwidth\\ufeff"
         assert no_invisible(app.export_screenshot())
+
+
+@pytest.mark.parametrize("command", [
+    ["abandon", "--yes"], ["withdraw", "--yes"],
+    ["amend", "--task", "one", "--outcome", "fail", "--reason", "r"],
+])  # fmt: skip
+def test_codes_stored_by_an_older_usetest_reach_the_terminal_escaped(tmp_path, command):
+    """A hostile code that got into a database before codes were checked is printed escaped."""
+    from tests.conftest import STUDY_YAML
+    from usetest import recorder
+    from usetest.scenario import parse_scenario
+    from usetest.store import open_db
+
+    db_path = tmp_path / "old.db"
+    db = open_db(db_path)
+    rec = recorder.start(db, parse_scenario(STUDY_YAML), "P01")
+    rec.session.end("skipped")
+    hostile = "P\x1b]0;pwn\x07\x1b[2J"
+    db.execute("UPDATE sessions SET participant = ?", [hostile])
+    db.conn.commit()
+    db.close()
+    name, *rest = command
+    result = CliRunner().invoke(cli, [name, str(db_path), "--participant", hostile, *rest])
+    assert "\x1b" not in result.output and "\x07" not in result.output, result.output
+    assert "\\x1b" in result.output

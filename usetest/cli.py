@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from usetest import __version__
+from usetest.plain import escaped
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # the input was read but is wrong (bad scenario, bad database)
@@ -23,8 +24,14 @@ EXIT_USAGE = 2  # click's own code for a wrong command line
 
 
 def _fail(message: str, code: int = EXIT_INVALID) -> None:
-    click.echo(f"usetest: {message}", err=True)
+    # codes and texts from a database reach the terminal: escaped, always
+    click.echo(f"usetest: {escaped(message)}", err=True)
     sys.exit(code)
+
+
+def _say(message: str, err: bool = False) -> None:
+    """A line that may quote participant codes or scenario text: escaped for the terminal."""
+    click.echo(escaped(message), err=err)
 
 
 EXIT_CRASH = 70  # EX_SOFTWARE (sysexits.h): a bug in usetest, not the user's mistake
@@ -352,7 +359,7 @@ def _owner_check(handle: Any, record: Any, take_over: bool, yes: bool) -> Any:
 
 
 def _confirm_take_over(participant: str, owner: Any, yes: bool) -> None:
-    click.echo(f"{participant} is open in another usetest ({owner.describe()}). From the moment "
+    _say(f"{participant} is open in another usetest ({owner.describe()}). From the moment "
                "you take it over, that app cannot save anything more to this session; "
                "everything it saved so far is kept.", err=True)  # fmt: skip
     if not yes and not click.confirm("Take it over?", default=False, err=True):
@@ -395,14 +402,14 @@ def abandon(db: Path, participant: str, reason: str | None, take_over: bool, yes
     try:
         record = store.find_session(handle, participant)
         if record.status == "abandoned":
-            click.echo(f"{record.participant}'s session is abandoned already; nothing to do")
+            _say(f"{record.participant}'s session is abandoned already; nothing to do")
             return
         if record.status != "in_progress":
             _fail(f"{record.participant}'s session is {record.status}, so it cannot be "
                   "abandoned (to erase it: usetest withdraw)")  # fmt: skip
         if _owner_check(handle, record, take_over, yes) is None and not yes:
             last = (record.last_event_at or record.started_at)[:16].replace("T", " ")
-            prompt = (f"Abandon {record.participant}'s session (last event {last} UTC)? It will "
+            prompt = escaped(f"Abandon {record.participant}'s session (last event {last} UTC)? It will "
                       "not be offered for resume again; what it recorded is kept")  # fmt: skip
             if not click.confirm(prompt, default=False):
                 _fail("not abandoned; nothing was changed")
@@ -411,7 +418,7 @@ def abandon(db: Path, participant: str, reason: str | None, take_over: bool, yes
         _fail(str(exc))
     finally:
         handle.close()
-    click.echo(f"{record.participant}: abandoned — it is no longer offered for resume; analyses "
+    _say(f"{record.participant}: abandoned — it is no longer offered for resume; analyses "
                "leave it out unless --include-unfinished")  # fmt: skip
 
 
@@ -469,14 +476,14 @@ def withdraw(db: Path, participant: str | None, reason: str | None, by: str | No
         _owner_check(handle, record, take_over, yes)
         if not yes:
             rows = store.session_footprint(handle, record.id)
-            click.echo(
+            _say(
                 f"This erases {record.participant}'s {record.status.replace('_', ' ')} session "
                 f"for good: {rows.get('events', 0)} events, {rows.get('answers', 0)} answer(s), "
                 f"{rows.get('notes', 0) + rows.get('errors', 0)} note(s) and error(s), and every "
                 f"free text, from {db} and its -wal. A tombstone stays (when, by whom, why; no "
                 "code, no text). It cannot be undone."
             )  # fmt: skip
-            if not click.confirm(f"Withdraw {record.participant}?", default=False):
+            if not click.confirm(escaped(f"Withdraw {record.participant}?"), default=False):
                 _fail("not withdrawn; nothing was changed")
         tombstone = store.withdraw_session(
             handle, record.participant, withdrawn_at=iso_utc(SystemClock().utc_now()),
@@ -486,7 +493,7 @@ def withdraw(db: Path, participant: str | None, reason: str | None, by: str | No
         _fail(str(exc))
     finally:
         handle.close()
-    click.echo(f"{record.participant} withdrawn: everything recorded for them is erased from "
+    _say(f"{record.participant} withdrawn: everything recorded for them is erased from "
                f"{db}; the tombstone says a participant was withdrawn on "
                f"{tombstone.withdrawn_at[:10]}" + (f" by {who}" if who else "") + ".")  # fmt: skip
     click.echo("Copies made before (exports, reports, backups, merged databases) still hold "
@@ -560,7 +567,7 @@ def amend(db: Path, participant: str, task_id: str, outcome: str | None, time_s:
             db_handle.close()
     except (store.StoreError, SessionError) as exc:
         _fail(str(exc))
-    click.echo(f"{participant} {task_id}: {describe_change(event.payload['changes'])}")
+    _say(f"{participant} {task_id}: {describe_change(event.payload['changes'])}")
     click.echo(f"corrected in {db} (reason: {reason.strip()})")
 
 
