@@ -100,3 +100,20 @@ def test_a_withdrawn_participant_is_not_brought_back_and_is_erased_where_merged_
     assert count(out, "SELECT count(*) FROM sessions WHERE participant = 'P02'") == 0
     assert count(out, "SELECT count(*) FROM withdrawals") == 1
     assert b"P02" not in out.read_bytes()
+
+
+def test_a_source_with_a_hostile_code_is_refused_and_nothing_is_written(tmp_path):
+    """Codes typed before codes were checked (or written by another program) are checked here."""
+    good, bad = tmp_path / "good.db", tmp_path / "bad.db"
+    lab(good, ["P01"])
+    lab(bad, ["P02"])
+    db = open_db(bad)
+    db.execute("UPDATE sessions SET participant = ?", ["P02\x1b]52;c;ZXZpbA==\x07"])
+    db.conn.commit()
+    db.close()
+    target = tmp_path / "all.db"
+    result = CliRunner().invoke(cli, ["merge", str(good), str(bad), "-o", str(target)])
+    assert result.exit_code == 1
+    assert "bad.db" in result.output and "participant code" in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert not target.exists()

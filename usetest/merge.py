@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from usetest import store
 from usetest.errors import UsetestError
+from usetest.plain import check_code
 from usetest.store import StoreError
 
 if TYPE_CHECKING:
@@ -168,6 +169,13 @@ def _plan(dbs: dict[Path, Database], there: list[dict[str, Any]], gone: set[str]
             if s["uid"] in withdrawn:
                 plan.withdrawn += 1
                 continue
+            for value, what in ((s["participant"], "participant code"),
+                                (s["moderator"], "moderator initials")):  # fmt: skip
+                try:  # typed before codes were checked, or written by another program
+                    check_code(value, what) if value is not None else None
+                except ValueError as exc:
+                    raise MergeError(f"{src}: {exc} — correct it in that file before merging; "
+                                     "nothing was written") from None  # fmt: skip
             if s["participant"] in codes and codes[s["participant"]] != s["uid"]:
                 raise MergeError(f"participant code {s['participant']} names two different "
                                  f"sessions (one in {src}) — rename one before merging; "
