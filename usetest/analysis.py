@@ -33,7 +33,6 @@ from usetest.scenario import Scenario, Task
 from usetest.versions import changes, parsed, task_order
 
 ATTEMPTED = ("success", "partial", "fail", "abandoned")
-TABLES = ("scenarios", "sessions", "events", "attempts", "answers", "errors", "notes")
 
 
 class AnalysisError(UsetestError):
@@ -59,6 +58,8 @@ def load(db_path: str | Path) -> dict[str, pd.DataFrame]:
     """Every table of the study database as a DataFrame, keyed by table name."""
     conn = connect(db_path)
     try:
+        from usetest.store import TABLES
+
         return {t: pd.read_sql_query(f"SELECT * FROM {t}", conn) for t in TABLES}
     finally:
         conn.close()

@@ -32,6 +32,7 @@ from usetest import __version__
 from usetest.analysis import connect
 from usetest.errors import UsetestError
 from usetest.outfiles import OutputError, Staged, private_dir
+from usetest.store import TABLES
 
 FORMATS = ("csv", "json", "xlsx", "parquet")
 FREE_TEXT = {"notes": ["text"], "errors": ["note"], "answers": ["value_text"], "events": ["payload"],
@@ -83,7 +84,8 @@ def pseudonym(code: str, salt: str) -> str:
 CHUNK_ROWS = 100_000
 """Rows read and written at a time: memory stays flat however large the events log is."""
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, one of them the header
-DB_TABLES = ("sessions", "events", "attempts", "answers", "errors", "notes", "withdrawals")
+# Every table but the scenario texts (summary_versions says which version each session ran).
+DB_TABLES = tuple(t for t in TABLES if t != "scenarios")
 
 
 def export(

@@ -57,6 +57,8 @@ if TYPE_CHECKING:
     from usetest.scenario import LoadedScenario
 
 SCHEMA_VERSION = 2
+TABLES = ("scenarios", "sessions", "events", "attempts", "answers", "errors", "notes", "withdrawals")
+"""Every table of a study database, each after the tables it refers to."""
 BUSY_TIMEOUT_MS = 10_000
 
 
