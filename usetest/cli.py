@@ -616,13 +616,10 @@ def summary(db: Path, by: str | None, fmt: str, **options: Any) -> None:
     """
     import json
 
-    from usetest.analysis import AnalysisError, compare, summarise
+    from usetest.analysis import compare, summarise
 
-    filters = _filters(**options)
-    try:
-        result: Any = compare(db, by=by, **filters) if by else summarise(db, **filters)
-    except AnalysisError as exc:
-        _fail(str(exc))
+    filters = _filters(**options)  # an AnalysisError is a message (the group maps it)
+    result: Any = compare(db, by=by, **filters) if by else summarise(db, **filters)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -825,19 +822,14 @@ def report(db: Path, out: Path | None, fmt: str, cif: bool, no_charts: bool, **o
       usetest report results/checkout.db --format md -o report/checkout.md
       usetest report results/checkout.db -o - | less     # to standard output
     """
-    from usetest.analysis import AnalysisError
-    from usetest.charts import ChartsUnavailable
-    from usetest.report import ReportError, write_report
+    from usetest.report import write_report
 
     target = out or db.with_name(f"{db.stem}-report.{fmt}")
     if str(target) == "-" and fmt == "md" and not no_charts:
         click.echo("usetest: -o - writes the Markdown text only; its figures need files "
                    "(-o FILE.md)", err=True)  # fmt: skip
-    try:
-        written = write_report(db, target, fmt=fmt, cif=cif, charts=not no_charts,
-                               **_filters(**options))  # fmt: skip
-    except (AnalysisError, ReportError, ChartsUnavailable) as exc:
-        _fail(str(exc))
+    written = write_report(db, target, fmt=fmt, cif=cif, charts=not no_charts,
+                           **_filters(**options))  # fmt: skip
     for path in written:
         click.echo(f"wrote {path}")
 
@@ -853,12 +845,9 @@ def results(db: Path, **options: Any) -> None:
       usetest results results/checkout.db
       usetest results results/checkout.db --condition redesign
     """
-    from usetest.analysis import AnalysisError, connect
+    from usetest.analysis import connect
 
-    try:
-        connect(db).close()  # a wrong path is a message here, not a broken screen
-    except AnalysisError as exc:
-        _fail(str(exc))
+    connect(db).close()  # a wrong path is a message here (the group maps it), not a broken screen
     from usetest.tui.screens.results import ResultsApp
 
     ResultsApp(db, **_filters(**options)).run()
@@ -878,13 +867,9 @@ def merge(sources: tuple[Path, ...], target: Path) -> None:
     Example:
       usetest merge lab1/checkout.db lab2/checkout.db -o results/checkout-all.db
     """
-    from usetest.merge import MergeError
     from usetest.merge import merge as do_merge
 
-    try:
-        result = do_merge(list(sources), target)
-    except MergeError as exc:
-        _fail(str(exc))
+    result = do_merge(list(sources), target)
     withdrawn = (f"; {result.withdrawn} left out or erased: the participant withdrew"
                  if result.withdrawn else "")  # fmt: skip
     versions = f"; the study has {result.versions} versions" if result.versions > 1 else ""
