@@ -91,10 +91,16 @@ _SUMMARY_QUERIES = {
 }  # fmt: skip
 
 
+def read_summary_tables(conn: sqlite3.Connection) -> dict[str, pd.DataFrame]:
+    """The columns every summary needs, read on an open connection (an export reads them in
+    its own read transaction, so its summary tables agree with its other files)."""
+    return {name: pd.read_sql_query(sql, conn) for name, sql in _SUMMARY_QUERIES.items()}
+
+
 def _read_for_summary(db_path: str | Path) -> dict[str, pd.DataFrame]:
     conn = connect(db_path)
     try:
-        return {name: pd.read_sql_query(sql, conn) for name, sql in _SUMMARY_QUERIES.items()}
+        return read_summary_tables(conn)
     finally:
         conn.close()
 
@@ -554,7 +560,13 @@ def study_results(
     """The summary and, when the sessions kept span two or more conditions and no single
     condition was asked for, the comparison of those conditions; from one read of the database.
     What reports, exports and the results view show."""
-    t = _read_for_summary(db_path)
+    return results_from_tables(_read_for_summary(db_path), confidence=confidence, **filters)
+
+
+def results_from_tables(
+    t: dict[str, pd.DataFrame], *, confidence: float = 0.95, **filters: Any
+) -> tuple[Summary, Comparisons | None]:
+    """:func:`study_results` on tables already read (:func:`read_summary_tables`)."""
     summary = _summarise(t, confidence=confidence, **filters)
     conditions = _conditions(t) if filters.get("condition") is None else []
     rest = {k: v for k, v in filters.items() if k != "condition"}

@@ -203,12 +203,9 @@ def export(
 def _summary_tables(conn: Any) -> dict[str, pd.DataFrame]:
     """The summary tables, computed from the export's own read of the database (``conn``, in
     its read transaction), as :func:`usetest.analysis.study_results` computes them."""
-    from usetest.analysis import _SUMMARY_QUERIES, _compare, _conditions, _summarise
+    from usetest.analysis import read_summary_tables, results_from_tables
 
-    t = {name: pd.read_sql_query(sql, conn) for name, sql in _SUMMARY_QUERIES.items()}
-    summary = _summarise(t, confidence=0.95)
-    conditions = _conditions(t)
-    comparisons = _compare(t, conditions, 0.95, {}) if len(conditions) >= 2 else None
+    summary, comparisons = results_from_tables(read_summary_tables(conn))
     tables = {
         "summary_tasks": summary.tasks,
         "summary_sus": summary.sus,

@@ -32,7 +32,7 @@ import sys
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1199,6 +1199,20 @@ def load_events(db: Database, session_id: int) -> list[Event]:
 # Writing events.
 
 
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction that takes the write lock at once (BEGIN IMMEDIATE), not halfway
+    through; rolled back on any exception, committed otherwise."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 class SessionStore:
     """The sink a :class:`usetest.session.Session` writes through, for one session.
 
@@ -1232,17 +1246,8 @@ class SessionStore:
         except sqlite3.DatabaseError as exc:
             raise StoreError(_explain_write(self.db, exc)) from exc
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not halfway through
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return _immediate(self.db.conn)
 
     def _write(self, conn: sqlite3.Connection, event: Event, state: SessionState) -> None:
         sid = self.session_id
@@ -1397,18 +1402,6 @@ class ParticipantTaken(StoreError):
 
 class ScrubIncomplete(StoreError):
     """Deleted data may still be in the file or its -wal: another connection holds the file."""
-
-
-@contextmanager
-def _immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def _owner_row(conn: sqlite3.Connection, session_id: int) -> tuple[str, Owner | None, str]:
