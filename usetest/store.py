@@ -1404,12 +1404,15 @@ class ScrubIncomplete(StoreError):
     """Deleted data may still be in the file or its -wal: another connection holds the file."""
 
 
-def _owner_row(conn: sqlite3.Connection, session_id: int) -> tuple[str, Owner | None, str]:
+def _owner_row(
+    conn: sqlite3.Connection, session_id: int, missing: StoreError | None = None
+) -> tuple[str, Owner | None, str]:
+    """(participant, owner, status) of a session; ``missing`` is raised when it is gone."""
     row = conn.execute(
         "SELECT participant, owner, status FROM sessions WHERE id = ?", (session_id,)
     ).fetchone()
     if row is None:
-        raise StoreError(f"there is no session {session_id} in this database")
+        raise missing or StoreError(f"there is no session {session_id} in this database")
     return row[0], Owner.from_json(row[1]), row[2]
 
 
@@ -1461,16 +1464,10 @@ def release_session(db: Database, session_id: int, owner: Owner) -> bool:
 
 def _check_claim(conn: sqlite3.Connection, session_id: int, token: str | None) -> None:
     """Inside a commit's transaction: may this writer still write to the session?"""
-    row = conn.execute(
-        "SELECT participant, owner, status FROM sessions WHERE id = ?", (session_id,)
-    ).fetchone()
-    if row is None:
-        raise SessionTakenOver(
-            "NOT SAVED: this session is no longer in the database (the participant was "
-            "withdrawn with usetest withdraw); nothing more can be recorded for it — quit this "
-            "app (ctrl+q)"
-        )
-    participant, current, status = row[0], Owner.from_json(row[1]), row[2]
+    participant, current, status = _owner_row(conn, session_id, SessionTakenOver(
+        "NOT SAVED: this session is no longer in the database (the participant was withdrawn "
+        "with usetest withdraw); nothing more can be recorded for it — quit this app (ctrl+q)"
+    ))  # fmt: skip
     if token is None:
         # A writer without a claim (usetest amend, a script): only while no live app records.
         if current is not None and not current.is_gone():
