@@ -366,6 +366,16 @@ def _confirm_take_over(participant: str, owner: Any, yes: bool) -> None:
         _fail("not taken over; nothing was changed")
 
 
+def _who(by: str | None) -> str | None:
+    """Who does it: ``--by``, else the login name (None where the system has none)."""
+    import getpass
+
+    try:
+        return by or getpass.getuser()
+    except (KeyError, OSError):
+        return by
+
+
 def _open_existing(db: Path) -> Any:
     from usetest import store
 
@@ -449,8 +459,6 @@ def withdraw(db: Path, participant: str | None, reason: str | None, by: str | No
       usetest withdraw results/checkout.db --participant P03 --reason "asked by email"
       usetest withdraw results/checkout.db --finish   # after closing Datasette, if told to
     """
-    import getpass
-
     from usetest import store
     from usetest.clock import SystemClock, iso_utc
 
@@ -466,10 +474,7 @@ def withdraw(db: Path, participant: str | None, reason: str | None, by: str | No
         return
     if not participant:
         _fail("say whose data to erase: --participant CODE", EXIT_USAGE)
-    try:
-        who = by or getpass.getuser()
-    except (KeyError, OSError):
-        who = by
+    who = _who(by)
     handle = _open_existing(db)
     try:
         record = store.find_session(handle, participant)
@@ -529,10 +534,8 @@ def amend(db: Path, participant: str, task_id: str, outcome: str | None, time_s:
       usetest amend results/checkout.db --participant P03 --task pay --time-s 74.5 \\
         --reason "clock left running during a fire alarm"
     """
-    import getpass
-
     from usetest import recorder, store
-    from usetest.events import SessionError, describe_change
+    from usetest.events import describe_change
 
     changes: dict[str, Any] = {}
     if outcome is not None:
@@ -553,20 +556,14 @@ def amend(db: Path, participant: str, task_id: str, outcome: str | None, time_s:
     if not changes:
         _fail("nothing to correct — give --outcome, --time-s, --errors, --assists or --seq",
               EXIT_USAGE)  # fmt: skip
-    try:
-        who = by or getpass.getuser()
-    except (KeyError, OSError):
-        who = by
-    try:
-        db_handle = store.open_db(db, create=False)
-        try:
-            record = store.find_session(db_handle, participant)
-            rec = recorder.reopen(db_handle, record.id)
-            event = rec.session.correct(task_id, changes, reason, by=who)
-        finally:
-            db_handle.close()
-    except (store.StoreError, SessionError) as exc:
-        _fail(str(exc))
+    who = _who(by)
+    handle = _open_existing(db)
+    try:  # a refusal (StoreError, SessionError) is a message: the command group maps it
+        record = store.find_session(handle, participant)
+        event = recorder.reopen(handle, record.id).session.correct(task_id, changes, reason,
+                                                                   by=who)  # fmt: skip
+    finally:
+        handle.close()
     _say(f"{participant} {task_id}: {describe_change(event.payload['changes'])}")
     click.echo(f"corrected in {db} (reason: {reason.strip()})")
 
