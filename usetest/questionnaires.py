@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from usetest.scenario import Scenario
+    from usetest.scenario import CustomQuestionnaire, Scenario
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,38 @@ def nps_questionnaire(product: str | None = None) -> Questionnaire:
 
 
 NPS = nps_questionnaire()
-BUILT_IN = ("sus", "umux-lite", "nps")
+
+_CSAT_TEXT = "Overall, how satisfied are you with {product}?"
+_CES_TEXT = "{product} made it easy for me to {what}."
+
+
+def csat_questionnaire(product: str | None = None) -> Questionnaire:
+    """Customer satisfaction (CSAT): one 5-point item, 1 = very unsatisfied … 5 = very
+    satisfied; scored as the share answering 4 or 5 (top-two-box) and the mean."""
+    return Questionnaire(
+        id="csat", title="Customer satisfaction", intro="",
+        items=(Item("csat", _CSAT_TEXT.format(product=product or "this product"), "scale", 1, 5,
+                    "Very unsatisfied", "Very satisfied"),),
+    )  # fmt: skip
+
+
+def ces_questionnaire(product: str | None = None, *, after_task: bool = False) -> Questionnaire:
+    """Customer Effort Score, CES 2.0 (Dixon, Toman & DeLisi 2013, *The Effortless
+    Experience*): one 7-point agreement item, 1 = strongly disagree … 7 = strongly agree;
+    scored as the mean and the share agreeing (5–7)."""
+    what = "complete this task" if after_task else "do what I wanted to do"
+    subject = product or "This product"
+    return Questionnaire(
+        id="ces", title="Customer effort", intro="",
+        items=(Item("ces", _CES_TEXT.format(product=subject[:1].upper() + subject[1:], what=what),
+                    "scale", 1, 7, "Strongly disagree", "Strongly agree"),),
+    )  # fmt: skip
+
+
+BUILT_IN = ("sus", "umux-lite", "nps", "csat", "ces")
+AFTER_TASK_BUILT_IN = ("csat", "ces")
+"""The built-ins a task may list in ``after:`` (the SUS, UMUX-Lite and NPS rate the whole
+system, so they are asked once, after the tasks)."""
 
 
 def questionnaires_for(scenario: Scenario) -> list[Questionnaire]:
@@ -116,12 +147,38 @@ def questionnaires_for(scenario: Scenario) -> list[Questionnaire]:
             out.append(UMUX_LITE)
         elif entry == "nps":
             out.append(nps_questionnaire(scenario.product))
-        elif not isinstance(entry, str):
-            items = tuple(
-                Item(i.id, i.text, "scale", 1, i.points, i.low, i.high)
-                if i.type == "likert"
-                else Item(i.id, i.text, "text", 0, 0)
-                for i in entry.items
-            )
-            out.append(Questionnaire(entry.id, entry.title, entry.intro or "", items))
+        elif entry == "csat":
+            out.append(csat_questionnaire(scenario.product))
+        elif entry == "ces":
+            out.append(ces_questionnaire(scenario.product))
+        elif not isinstance(entry, str) and entry.at_end:
+            out.append(_custom(entry))
+    return out
+
+
+def _custom(entry: CustomQuestionnaire) -> Questionnaire:
+    items = tuple(
+        Item(i.id, i.text, "scale", 1, i.points, i.low, i.high)
+        if i.type == "likert"
+        else Item(i.id, i.text, "text", 0, 0)
+        for i in entry.items
+    )
+    return Questionnaire(entry.id, entry.title, entry.intro or "", items)
+
+
+def after_task_questionnaires(scenario: Scenario, task_id: str) -> list[Questionnaire]:
+    """What is asked after task ``task_id`` besides its SEQ (its ``after:`` list), in order.
+
+    The CES is worded for the task ("… made it easy for me to complete this task."); the CSAT
+    and custom blocks read as at the end of the session. Answers are stored per task.
+    """
+    blocks = {q.id: q for q in scenario.questionnaires if not isinstance(q, str)}
+    out: list[Questionnaire] = []
+    for name in scenario.task(task_id).after:
+        if name == "csat":
+            out.append(csat_questionnaire(scenario.product))
+        elif name == "ces":
+            out.append(ces_questionnaire(scenario.product, after_task=True))
+        elif name in blocks:  # a validated scenario names nothing else
+            out.append(_custom(blocks[name]))
     return out

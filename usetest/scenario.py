@@ -85,6 +85,14 @@ class Task(BaseModel):
     the clock."""
     seq: bool = True
     """Ask the Single Ease Question after this task."""
+    after: Annotated[list[str], Field(max_length=MAX_QUESTIONNAIRES)] = []
+    """Questionnaires asked after this task (after the SEQ), in order: `csat`, `ces`, or the
+    id of a block under `questionnaires:`. Their answers are kept per task, like the SEQ."""
+    target_time: Annotated[float, Field(gt=0, le=MAX_TIME_LIMIT)] | None = None
+    """The time (seconds) the task should take: the summary tests the time against it."""
+    target_completion: Annotated[float, Field(ge=0, le=1)] | None = None
+    """The completion rate (0–1) the task should reach, e.g. 0.8; default: the study's
+    `targets.completion`, else the published average 0.78."""
 
 
 class LikertItem(BaseModel):
@@ -120,12 +128,13 @@ class TextItem(BaseModel):
 
 
 class CustomQuestionnaire(BaseModel):
-    """A block of the study's own questions, asked after the tasks."""
+    """A block of the study's own questions, asked after the tasks (and after each task that
+    lists its id in `after:`)."""
 
     model_config = _STRICT
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-    """Identifier, unique and not one of the built-ins (sus, umux-lite, nps, seq)."""
+    """Identifier, unique and not one of the built-ins (sus, umux-lite, nps, csat, ces, seq)."""
     title: Text
     """Title shown above the questions."""
     intro: str | None = None
@@ -135,6 +144,8 @@ class CustomQuestionnaire(BaseModel):
         Field(min_length=1, max_length=MAX_ITEMS),
     ]
     """The questions, in order; `type: likert` (the default) or `type: text`."""
+    at_end: bool = True
+    """Ask the block after the tasks. `false`: only after the tasks that list it in `after:`."""
 
     @field_validator("items", mode="before")
     @classmethod
@@ -147,7 +158,47 @@ class CustomQuestionnaire(BaseModel):
         return items
 
 
-BuiltIn = Literal["sus", "umux-lite", "nps"]
+BuiltIn = Literal["sus", "umux-lite", "nps", "csat", "ces"]
+
+
+class Targets(BaseModel):
+    """The study's targets; a result is tested against each one given (one-sided), and against
+    the published average where none is given (completion 0.78, SUS 68, SEQ 5.5)."""
+
+    model_config = _STRICT
+
+    completion: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Completion rate every task should reach (0–1); a task's `target_completion` wins."""
+    sus: Annotated[float, Field(ge=0, le=100)] | None = None
+    """Mean SUS score to reach (0–100)."""
+    umux_lite: Annotated[float, Field(ge=0, le=100)] | None = None
+    """Mean UMUX-Lite score to reach (0–100)."""
+    seq: Annotated[float, Field(ge=1, le=7)] | None = None
+    """Mean SEQ rating every task should reach (1–7)."""
+    csat: Annotated[float, Field(ge=1, le=5)] | None = None
+    """Mean CSAT rating to reach (1–5)."""
+    ces: Annotated[float, Field(ge=1, le=7)] | None = None
+    """Mean CES rating to reach (1–7)."""
+
+
+class ProfileQuestion(BaseModel):
+    """A question about the participant asked at set-up, after consent (age band, experience,
+    device …): the report's participant characteristics, and a way to split the analysis."""
+
+    model_config = _STRICT
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+    """Identifier (the column name: `usetest summary DB --by profile.ID`)."""
+    text: Text
+    """The question the moderator asks or reads out."""
+    type: Literal["choice", "number", "text"] = "choice"
+    """`choice` (one of `options`, the default), `number` (a whole number) or `text` (short)."""
+    options: Annotated[list[Text], Field(max_length=50)] = []
+    """The answers to choose from (for `choice`)."""
+    min: int | None = None
+    """Smallest number accepted (for `number`)."""
+    max: int | None = None
+    """Largest number accepted (for `number`)."""
 
 
 class ReportInfo(BaseModel):
@@ -203,7 +254,12 @@ class Scenario(BaseModel):
     questionnaires: Annotated[
         list[BuiltIn | CustomQuestionnaire], Field(max_length=MAX_QUESTIONNAIRES)
     ] = []
-    """After the tasks: `sus`, `umux-lite`, `nps` and/or custom blocks, in this order."""
+    """After the tasks: `sus`, `umux-lite`, `nps`, `csat`, `ces` and/or custom blocks, in
+    this order (a block with `at_end: false` only after the tasks that list it in `after:`)."""
+    targets: Targets | None = None
+    """Targets for completion and the scores; the published averages are used where omitted."""
+    profile: Annotated[list[ProfileQuestion], Field(max_length=MAX_QUESTIONNAIRES)] = []
+    """Questions about the participant asked at set-up, after consent."""
     report: ReportInfo | None = None
     """Extra text for `usetest report --cif`: goals, participants, facility, environment."""
     consent: Text | None = None
@@ -527,7 +583,10 @@ def _clean_loc(loc: tuple[Any, ...], keep_last: bool = False) -> tuple[str | int
             continue
         if isinstance(part, str) and (part[:1].isupper() or part.startswith(("literal[", "function"))):
             continue
-        if part in ("likert", "text") and out and isinstance(out[-1], int):
+        # the tag of an item's type (questionnaires[i].items[j].likert); `text` elsewhere
+        # (a profile question's text) is a field
+        if part in ("likert", "text") and len(out) >= 2 and isinstance(out[-1], int) \
+                and out[-2] == "items":
             continue
         out.append(part)
     return tuple(out)
@@ -559,6 +618,7 @@ def _validate(data: Any, reader: _Reader) -> Scenario:
 
     _builtin_questionnaire_names(data, add)
     _cross_checks(data, add)
+    _profile_checks(data, add)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -605,6 +665,8 @@ def _validate(data: Any, reader: _Reader) -> Scenario:
 
 def _covered(loc: tuple[str | int, ...], data: Any) -> bool:
     """A builtin-name typo in questionnaires is already reported with a did-you-mean."""
+    if len(loc) == 3 and loc[0] == "profile" and loc[2] == "type":
+        return True  # _profile_checks says which types there are
     if len(loc) >= 2 and loc[0] == "questionnaires" and isinstance(loc[1], int):
         entries = data.get("questionnaires") if isinstance(data, dict) else None
         if isinstance(entries, list) and loc[1] < len(entries):
@@ -618,11 +680,12 @@ def _builtin_questionnaire_names(data: Any, add: Any) -> None:
     entries = data.get("questionnaires") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         return
-    names = ["sus", "umux-lite", "nps"]
+    names = list(typing.get_args(BuiltIn))
     for i, entry in enumerate(entries):
         if isinstance(entry, str) and entry not in names:
             close = difflib.get_close_matches(entry.lower(), names, n=1, cutoff=0.5)
-            hint = f"did you mean '{close[0]}'?" if close else "use sus, umux-lite or nps, or a block with id, title and items"
+            hint = (f"did you mean '{close[0]}'?" if close else
+                    f"use {', '.join(names)}, or a block with id, title and items")  # fmt: skip
             add(("questionnaires", i), f"unknown questionnaire '{entry}'", hint)
 
 
@@ -670,7 +733,7 @@ def _cross_checks(data: Any, add: Any) -> None:
     for i, q in enumerate(blocks):
         if not isinstance(q, dict):
             continue
-        if q.get("id") in ("sus", "umux-lite", "nps", "seq"):
+        if q.get("id") in (*typing.get_args(BuiltIn), "seq"):
             add(("questionnaires", i, "id"), f"'{q['id']}' is a built-in questionnaire's id",
                 "choose another id for your own block")  # fmt: skip
         items = _entries(q, "items")
@@ -678,12 +741,144 @@ def _cross_checks(data: Any, add: Any) -> None:
             add(("questionnaires", i, "items", j, "id"),
                 f"item id '{items[j]['id']}' is used twice in '{q.get('id')}'",
                 "give each item its own id")  # fmt: skip
+    _after_checks(data, add)
     for i, t in enumerate(tasks):
         for name in ("title", "prompt"):
             value = _get(t, name)
             if isinstance(value, str) and value and not value.strip():
                 add(("tasks", i, name), f"task '{_get(t, 'id')}' has a blank {name}",
                     _FIX_HINTS[name])  # fmt: skip
+
+
+def _after_checks(data: Any, add: Any) -> None:
+    """A task's ``after:`` names ``csat``, ``ces`` or a block under ``questionnaires:``, each
+    once; a block asked only after tasks (``at_end: false``) must be listed by some task."""
+    from usetest.questionnaires import AFTER_TASK_BUILT_IN
+
+    entries = _entries(data, "questionnaires")
+    blocks = {q["id"]: i for i, q in enumerate(entries)
+              if isinstance(q, dict) and isinstance(q.get("id"), str)}  # fmt: skip
+    allowed = [*AFTER_TASK_BUILT_IN, *blocks]
+    whole_system = [b for b in typing.get_args(BuiltIn) if b not in AFTER_TASK_BUILT_IN]
+    listed: set[str] = set()
+    for i, task in enumerate(_entries(data, "tasks")):
+        after = _get(task, "after")
+        if not isinstance(after, list):
+            continue  # a wrong type is reported by the model
+        task_id = _get(task, "id")
+        seen: set[str] = set()
+        for j, name in enumerate(after):
+            if not isinstance(name, str):
+                continue
+            loc = ("tasks", i, "after", j)
+            if name in seen:
+                add(loc, f"'{name}' is listed twice in the after: of task '{task_id}'",
+                    "list it once: its answers are kept once per task")  # fmt: skip
+                continue
+            seen.add(name)
+            if name in allowed:
+                listed.add(name)
+            elif name in whole_system:
+                add(loc, f"'{name}' rates the whole system, so it is not asked after a task",
+                    f"list {name} under questionnaires: (asked once, after all the tasks); after "
+                    "a task use csat, ces or a block of your own")  # fmt: skip
+            elif name == "seq":
+                add(loc, "the SEQ is asked after every task already",
+                    "remove seq from after: (`seq: false` turns the SEQ off for a task)")
+            else:
+                close = difflib.get_close_matches(name.lower(), allowed, n=1, cutoff=0.6)
+                listed.update(close)  # its block is then not also "never asked"
+                choices = f"allowed here: {', '.join(allowed)}" + (
+                    "" if blocks else " (or the id of a block under questionnaires:)")
+                add(loc, f"unknown questionnaire '{name}' in the after: of task '{task_id}'",
+                    (f"did you mean '{close[0]}'? " if close else "") + choices)
+    for qid, i in blocks.items():
+        if entries[i].get("at_end") is False and qid not in listed:
+            add(("questionnaires", i, "at_end"),
+                f"questionnaire '{qid}' has at_end: false and no task lists it in after:, so it "
+                "would never be asked",
+                f"add `after: [{qid}]` to the tasks it follows, or remove `at_end: false`")
+
+
+_PROFILE_TYPES = ("choice", "number", "text")
+_PROFILE_LIMIT = 10**9  # usetest.profile.NUMBER_LIMIT: the store refuses larger answers
+
+
+def _profile_checks(data: Any, add: Any) -> None:
+    """``profile:`` questions: ids unique, and each type with the keys it takes (a choice
+    needs two options or more; a number a range with min <= max; a text neither)."""
+    for i, q in enumerate(_entries(data, "questionnaires")):
+        if _get(q, "id") == "profile":
+            add(("questionnaires", i, "id"), "'profile' is reserved: the participant profile's "
+                "answers are stored under it", "choose another id for your own block, or ask "
+                "these questions at set-up under `profile:`")  # fmt: skip
+    questions = _entries(data, "profile")
+    for i in _duplicates([_get(q, "id") for q in questions]):
+        add(("profile", i, "id"), f"profile question id '{questions[i]['id']}' is used twice",
+            "give each profile question its own id (it names the column in the analysis)")
+    for i, q in enumerate(questions):
+        if not isinstance(q, dict):
+            continue
+        qid = q.get("id")
+        kind = q.get("type", "choice")
+        text = q.get("text")
+        if isinstance(text, str) and text and not text.strip():
+            add(("profile", i, "text"), f"profile question '{qid}' has a blank text",
+                "write the question the moderator asks, e.g. `text: How old are you?`")
+        if kind not in _PROFILE_TYPES:
+            close = difflib.get_close_matches(str(kind), _PROFILE_TYPES, n=1, cutoff=0.5)
+            add(("profile", i, "type"), f"profile question '{qid}' has the unknown type {kind!r}",
+                (f"did you mean '{close[0]}'? " if close else "") + "write `type: choice` (one "
+                "of `options`), `type: number` (a whole number, `min`/`max`) or `type: text`")
+            continue
+        has = [key for key in ("options", "min", "max") if key in q]
+        if kind == "choice":
+            for key in ("min", "max"):
+                if key in q:
+                    add(("profile", i, key), f"profile question '{qid}' is a choice, which "
+                        f"takes no {key}", f"remove {key}, or write `type: number` for a "
+                        "number question")  # fmt: skip
+            options = q.get("options")
+            if not isinstance(options, list):
+                if options is None:
+                    add(("profile", i), f"profile question '{qid}' is a choice without options",
+                        "list the answers, e.g. `options: [18-29, 30-44, 45-59, 60+]`, or write "
+                        "`type: number` or `type: text`")  # fmt: skip
+                continue  # another type is reported by the model
+            for j, option in enumerate(options):
+                if isinstance(option, str) and option and not option.strip():
+                    add(("profile", i, "options", j), f"option {j + 1} of profile question "
+                        f"'{qid}' is blank", "write the answer's text, or remove it")
+            for j in _duplicates(options):
+                add(("profile", i, "options", j), f"option '{options[j]}' is listed twice in "
+                    f"profile question '{qid}'", "list each answer once")  # fmt: skip
+            distinct = {o for o in options if isinstance(o, str) and o.strip()}
+            if len(distinct) < 2 and all(isinstance(o, str) for o in options):
+                add(("profile", i, "options"), f"profile question '{qid}' has "
+                    f"{len(distinct)} option{'' if len(distinct) == 1 else 's'}; a choice needs "
+                    "two or more", "list every answer a participant can give, e.g. "
+                    "`options: [under 1 year, 1-5 years, over 5 years]`")  # fmt: skip
+        elif kind == "number":
+            if "options" in q:
+                add(("profile", i, "options"), f"profile question '{qid}' is a number, which "
+                    "takes no options", "remove options and set a range with `min`/`max`, or "
+                    "write `type: choice`")  # fmt: skip
+            low, high = q.get("min"), q.get("max")
+            for key, value in (("min", low), ("max", high)):
+                if isinstance(value, int) and not isinstance(value, bool) \
+                        and abs(value) > _PROFILE_LIMIT:
+                    add(("profile", i, key), f"{key} of profile question '{qid}' is {value}, "
+                        f"beyond ±{_PROFILE_LIMIT:,}", f"write a {key} of a few digits, e.g. "
+                        f"`{key}: {0 if key == 'min' else 80}`")  # fmt: skip
+            if (isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool)
+                    and not isinstance(high, bool) and low > high):
+                add(("profile", i, "min"), f"profile question '{qid}' has min {low} above max "
+                    f"{high}", f"swap them: `min: {high}`, `max: {low}`")  # fmt: skip
+        else:
+            for key in has:
+                add(("profile", i, key), f"profile question '{qid}' is a text question, which "
+                    f"takes no {key}", f"remove {key}, or write `type: "
+                    f"{'choice' if key == 'options' else 'number'}`")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -723,6 +918,21 @@ error_types:
   - {{key: n, name: navigation}}
   - {{key: m, name: misread}}
 
+# Participant profile: asked at set-up, after consent (d or an empty answer: declined).
+# The analysis can split by it:  usetest summary DB --by profile.age
+# profile:
+#   - id: age
+#     text: Which age band are you in?
+#     options: [18-29, 30-44, 45-59, 60+]   # type: choice (the default): one of these
+#   - id: experience
+#     text: For how many years have you shopped online?
+#     type: number                  # a whole number
+#     min: 0
+#     max: 60
+#   - id: device
+#     text: Which device do you use most for this?
+#     type: text                    # a short line (at most 200 characters)
+
 tasks:
   - id: first-task                  # lowercase letters, digits, - and _
     title: Find the settings
@@ -732,6 +942,9 @@ tasks:
     notes: Watch whether they use search or the menu.
     time_limit: 180                 # seconds: a warning, never a hard stop
     seq: true                       # ask the Single Ease Question afterwards
+    # after: [ces]                  # then these, per task: csat, ces or a block's id
+    # target_time: 120              # seconds the task should take (tested in the summary)
+    # target_completion: 0.8        # completion rate to reach (default: targets, else 0.78)
 
   - id: second-task
     title: Change the language
@@ -742,11 +955,20 @@ questionnaires:                     # asked after the tasks, in this order
   - sus                             # System Usability Scale (10 items)
   # - umux-lite
   # - nps
+  # - csat                          # Customer satisfaction (1 item, 1–5)
+  # - ces                           # Customer Effort Score (1 item, 1–7)
   # - id: trust
   #   title: Trust
+  #   at_end: true                  # false: only after the tasks that list it in after:
   #   items:
   #     - {{id: secure, text: I felt my data was safe., points: 7}}
   #     - {{id: comments, type: text, text: Anything else you want to tell us?}}
+
+# targets:                          # optional; where omitted: completion 0.78, SUS 68, SEQ 5.5
+#   completion: 0.8                 # every task (a task's target_completion wins)
+#   sus: 72
+#   seq: 5.5
+#   csat: 4                         # also umux_lite (0–100) and ces (1–7)
 
 # report:                           # optional, for `usetest report --cif` (ISO/IEC 25062)
 #   goals: Find where first-time users get stuck before the release.

@@ -27,9 +27,12 @@ _SETTINGS = {
     "conditions": "conditions", "task_order": "task order",
     "partial_counts_as_success": "partial counts as success", "error_types": "error types",
     "questionnaires": "questionnaires", "report": "report text", "consent": "consent wording",
+    "targets": "targets",
 }  # fmt: skip
 _TASK_SETTINGS = {"success": "success criterion", "notes": "moderator notes",
-                  "time_limit": "time limit", "seq": "SEQ"}  # fmt: skip
+                  "time_limit": "time limit", "seq": "SEQ", "after": "after-task questionnaires",
+                  "target_time": "target time",
+                  "target_completion": "target completion"}  # fmt: skip
 
 
 @dataclass(frozen=True)
