@@ -197,11 +197,12 @@ def test_geometric_mean_edges():
 
 
 def test_median_ci_order_statistics():
-    # Sauro & Lewis (2016, ch. 3): ranks np ± z√(np(1−p)), p = .5. By hand for n = 25:
-    # 12.5 ± 1.96·√6.25 = 12.5 ± 4.9 -> ranks 7.6 and 17.4, taken outwards as 7 and 18.
+    # Sauro & Lewis (2016, ch. 3): lower rank np − z√(np(1−p)), p = .5, rounded; the upper
+    # rank its mirror n + 1 − r (symmetric in rank). By hand for n = 25:
+    # 12.5 − 1.96·√6.25 = 12.5 − 4.9 = 7.6 -> rank 8, and 26 − 8 = 18.
     times = list(range(1, 26))
     median, low, high = stats.median_ci(times)
-    assert (median, low, high) == (13, 7, 18)
+    assert (median, low, high) == (13, 8, 18)
     assert stats.median_ci([5.0]) == (5.0, 5.0, 5.0)
 
 

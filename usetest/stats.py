@@ -19,15 +19,19 @@ once), ``sus_subscales``, ``SUS_NINE_ITEM_MULTIPLIER``, ``sus_grade``, ``sus_per
 ``sus_adjective``, ``BANGOR_ADJECTIVE_MEANS``, ``sus_acceptability``, ``completion_ci``,
 ``completion_estimate``, ``geometric_mean_ci``, ``median_ci``, ``mean_ci``, ``nps``,
 ``umux_lite``, ``umux_lite_sus``, ``seq_summary``, ``two_proportion_test``, ``log_time_test``,
-``welch_t``.
+``welch_t``; ``clipped``; targets: ``completion_target_test``, ``time_target_test``,
+``mean_target_test``; ``csat_summary``, ``ces_summary``; planning:
+``sample_size_margin_completion``, ``sample_size_margin_mean``,
+``sample_size_compare_proportions``, ``sample_size_compare_means``, ``discovery_share``,
+``discovery_n``, ``discovery_estimate``, ``discovery_p_adjusted``.
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import stats as _st
@@ -398,17 +402,19 @@ def geometric_mean_ci(times: Iterable[float], confidence: float = 0.95) -> tuple
 def median_ci(times: Iterable[float], confidence: float = 0.95) -> tuple[float, float, float]:
     """(median, low, high): the binomial (order-statistic) interval around the median.
 
-    Ranks np ± z·√(np(1−p)) with p = 0.5, rounded outwards, then the observations at those
-    ranks (1-based, sorted). Sauro & Lewis (2016), ch. 3, for n ≥ 25.
+    The lower rank is np − z·√(np(1−p)) with p = 0.5, rounded to the nearest whole number, r;
+    the upper rank is its mirror image, n + 1 − r, so the interval is symmetric in rank about
+    the median's position (n + 1)/2; then the observations at those ranks (1-based, sorted).
+    Sauro & Lewis (2016), ch. 3, for n ≥ 25 (n = 30: 15 − 5.37 = 9.63, the 10th and the 21st
+    times); the same ranks as Gardner & Altman's normal approximation, r = n/2 − z√n/2 and
+    s = 1 + n/2 + z√n/2, each rounded (Statistics with Confidence, 2000, ch. 8).
     """
     values = sorted(_times(times))
     n = len(values)
     median = float(_st.scoreatpercentile(values, 50)) if n > 1 else values[0]
     z = _z(confidence)
-    half = z * math.sqrt(n * 0.25)
-    low_rank = max(1, math.floor(n * 0.5 - half))
-    high_rank = min(n, math.ceil(n * 0.5 + half))
-    return median, values[low_rank - 1], values[high_rank - 1]
+    low_rank = min(max(1, math.floor(n * 0.5 - z * math.sqrt(n * 0.25) + 0.5)), (n + 1) // 2)
+    return median, values[low_rank - 1], values[n - low_rank]
 
 
 def seq_summary(ratings: Iterable[int], confidence: float = 0.95) -> tuple[float, float, float]:
@@ -536,3 +542,368 @@ def log_time_test(
     is the ratio of geometric means and its CI.
     """
     return welch_t([math.log(t) for t in _times(t1)], [math.log(t) for t in _times(t2)], confidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Intervals on a scale.
+
+
+def clipped(low: float, high: float, lower: float, upper: float) -> tuple[float, float]:
+    """An interval clipped to the scale it describes: (max(low, lower), min(high, upper)).
+
+    A t interval of a 1–7 rating, a 0–100 score or a share can reach past the ends of its scale
+    with small samples (SEQ "(-1.0–9.0)"); no value outside the scale is possible, so the
+    interval stops there (Sauro & Lewis 2016, ch. 3, report rating intervals within the scale).
+    ``nan`` (no interval could be formed) stays ``nan``.
+    """
+    lo = low if math.isnan(low) else max(low, lower)
+    hi = high if math.isnan(high) else min(high, upper)
+    return float(lo), float(hi)
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets (benchmarks): one-sided tests, Sauro & Lewis (2016), ch. 4.
+
+
+class TargetTest(NamedTuple):
+    """A one-sided test of a result against a target: ``confidence`` = 1 − p, the confidence
+    that the result meets the target ("meets the target with 93 % confidence"); both ``nan``
+    when the test cannot be formed."""
+
+    p_value: float
+    confidence: float
+
+
+_UNTESTABLE = TargetTest(NAN, NAN)
+
+
+def _target_share(target: float, what: str) -> float:
+    if isinstance(target, bool) or not isinstance(target, (int, float)) or math.isnan(target):
+        raise ValueError(f"{what} must be a number, got {target!r}")
+    if not 0 <= target <= 1:
+        raise ValueError(f"{what} is a share 0–1 (0.78 for 78 %), got {target}")
+    return float(target)
+
+
+def completion_target_test(successes: int, n: int, target: float) -> TargetTest:
+    """Does the completion rate exceed ``target``? One-sided exact binomial mid-p test.
+
+    p = P(X > x | target) + ½·P(X = x | target), X ~ Binomial(n, target): the exact
+    probability of a result at least as good as the one observed if the true rate were the
+    target, with only half the probability of the observed count itself (the mid-probability).
+    Sauro & Lewis (2016), ch. 4, "Comparing a completion rate to a benchmark", small-sample test:
+    they recommend the mid-p for small samples because the exact p is too conservative
+    (Lancaster 1961; Agresti 2007).
+    """
+    _counts(successes, n)
+    t = _target_share(target, "the completion target")
+    p = float(_st.binom.sf(successes, n, t) + 0.5 * _st.binom.pmf(successes, n, t))
+    p = min(1.0, max(0.0, p))
+    return TargetTest(p, 1 - p)
+
+
+def _one_sample_t(values: list[float], target: float, greater: bool) -> TargetTest:
+    n = len(values)
+    if n < 2:
+        return _UNTESTABLE
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    diff = mean - target if greater else target - mean
+    if sd == 0:
+        # No spread: t = ±∞ (p = 0 or 1), or 0/0 when the mean is the target (no test).
+        if diff == 0:
+            return _UNTESTABLE
+        p = 0.0 if diff > 0 else 1.0
+        return TargetTest(p, 1 - p)
+    p = float(_st.t.sf(diff / (sd / math.sqrt(n)), n - 1))
+    return TargetTest(p, 1 - p)
+
+
+def time_target_test(times: Iterable[float], target_s: float) -> TargetTest:
+    """Is the typical task time below ``target_s`` seconds? One-sided one-sample t test on
+    ln(time) against ln(target): H1 "the geometric mean time is below the target".
+
+    t = (ln(target) − mean(ln t)) / (sd(ln t)/√n), p = P(T(n−1) > t). Sauro & Lewis (2016),
+    ch. 4, "Comparing a task time to a benchmark" (log-transform the times, then the one-sample t
+    test). With fewer than two times, no test (``nan``). With no spread (all times equal) the
+    test degenerates: p = 0 when the time is below the target, 1 when above, ``nan`` when equal.
+    """
+    values = [math.log(t) for t in _times(_array_like(times))]
+    if isinstance(target_s, bool) or not isinstance(target_s, (int, float)) or not target_s > 0:
+        raise ValueError(f"a target time is a positive number of seconds, got {target_s!r}")
+    return _one_sample_t(values, math.log(target_s), greater=False)
+
+
+def mean_target_test(values: Iterable[float], target: float) -> TargetTest:
+    """Does the mean exceed ``target``? One-sided one-sample t test, H1 "mean > target".
+
+    t = (mean − target) / (s/√n), p = P(T(n−1) > t). Sauro & Lewis (2016), ch. 4, "Comparing a
+    satisfaction score to a benchmark" (e.g. a SUS mean against 68, the SEQ against 5.5). With
+    fewer than two values, no test (``nan``). With no spread (every value the same) the test
+    degenerates: p = 0 when the mean is above the target, 1 when below, ``nan`` when equal.
+    """
+    xs = _numbers(_array_like(values), "values")
+    if isinstance(target, bool) or not isinstance(target, (int, float)) or math.isnan(target):
+        raise ValueError(f"a target must be a number, got {target!r}")
+    return _one_sample_t(xs, float(target), greater=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# CSAT and CES.
+
+
+class ScoreSummary(NamedTuple):
+    """A rating's summary: the mean with its t interval (clipped to the scale) and the score's
+    share (CSAT: satisfied, 4–5; CES: agreeing, 5–7)."""
+
+    n: int
+    mean: float
+    low: float
+    high: float
+    share: float
+
+
+def _array_like(values: Any) -> Any:
+    """A pandas Series or Index as its NumPy array (checked in one vector operation)."""
+    return values.to_numpy() if hasattr(values, "to_numpy") else values
+
+
+def _ratings(ratings: Iterable[int], low: int, high: int, what: str) -> list[int]:
+    ratings = _array_like(ratings)
+    values = list(ratings.tolist() if isinstance(ratings, np.ndarray) else ratings)
+    if not values:
+        raise ValueError(f"no {what} ratings given: need at least one")
+    for r in values:
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or r != r or r != int(r) \
+                or not low <= r <= high:  # fmt: skip
+            raise ValueError(f"{what} ratings are whole numbers {low}–{high}, got {r!r}")
+    return [int(r) for r in values]
+
+
+def _score_summary(values: list[int], low: int, high: int, share_from: int,
+                   confidence: float) -> ScoreSummary:  # fmt: skip
+    mean, lo, hi = _t_interval([float(v) for v in values], _confidence(confidence))
+    lo, hi = clipped(lo, hi, low, high)
+    share = sum(1 for v in values if v >= share_from) / len(values)
+    return ScoreSummary(len(values), mean, lo, hi, share)
+
+
+def csat_summary(ratings: Iterable[int], confidence: float = 0.95) -> ScoreSummary:
+    """Customer satisfaction (CSAT, one item 1 Very unsatisfied – 5 Very satisfied).
+
+    ``share`` is the CSAT score as it is usually reported: the share answering 4 or 5, the
+    "top-two-box" (satisfied or very satisfied); the mean has a t interval clipped to 1–5
+    (Sauro & Lewis 2016, ch. 3, rating scales: t interval; top-box scoring, ch. 9).
+    Answers outside 1–5 are refused.
+    """
+    return _score_summary(_ratings(ratings, 1, 5, "CSAT"), 1, 5, 4, confidence)
+
+
+def ces_summary(ratings: Iterable[int], confidence: float = 0.95) -> ScoreSummary:
+    """Customer Effort Score, CES 2.0 (one item "… made it easy for me to …", 1 Strongly
+    disagree – 7 Strongly agree): Dixon, Toman & DeLisi (2013), *The Effortless Experience*.
+
+    The score is the mean, with a t interval clipped to 1–7; ``share`` is the share agreeing
+    (5, 6 or 7). Answers outside 1–7 are refused.
+    """
+    return _score_summary(_ratings(ratings, 1, 7, "CES"), 1, 7, 5, confidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning: sample sizes (Sauro & Lewis 2016, ch. 6 and 7).
+
+_MAX_N = 10_000_000
+
+
+def _positive(value: float, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 \
+            or math.isinf(value):  # fmt: skip
+        raise ValueError(f"{what} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _share_open(value: float, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ValueError(f"{what} is a share between 0 and 1 (exclusive), got {value!r}")
+    return float(value)
+
+
+def _whole(x: float) -> int:
+    """Round a sample size up; a hair above a whole number (floating error) is that number."""
+    return math.ceil(x - 1e-9)
+
+
+def sample_size_margin_completion(margin: float, p: float = 0.5, confidence: float = 0.95) -> int:
+    """Participants for an adjusted-Wald interval of ± ``margin`` around a completion rate.
+
+    n = z²·p(1−p)/d² − z², rounded up (at least 1): the Wald sample size less the z² that the
+    adjusted-Wald interval adds to the sample. Sauro & Lewis (2016), ch. 6, "Sample size
+    estimation for binomial confidence intervals" (adjusted-Wald). ``p`` is the expected rate;
+    0.5, the default, needs the most participants.
+    """
+    d = _share_open(margin, "the margin of error")
+    rate = _target_share(p, "the expected completion rate")
+    z = _z(confidence)
+    return max(1, _whole(z * z * rate * (1 - rate) / (d * d) - z * z))
+
+
+def _iterate_t(target: Callable[[int], float], start: float) -> int:
+    """Solve n = target(n) for the smallest stable whole n (Sauro & Lewis 2016, ch. 6: start
+    from the z-based n, recompute with t on the new degrees of freedom until n stops changing;
+    should it oscillate between two values, the larger is taken)."""
+    n = max(2, _whole(start))
+    seen: list[int] = []
+    for _ in range(100):
+        nxt = max(2, _whole(target(n)))
+        if nxt == n:
+            return n
+        if nxt in seen:
+            return max(n, nxt)
+        seen.append(n)
+        n = min(nxt, _MAX_N)
+    return n
+
+
+def sample_size_margin_mean(sd: float, margin: float, confidence: float = 0.95) -> int:
+    """Participants for a t interval of ± ``margin`` around a mean (rating, SUS, time) with
+    standard deviation ``sd`` (from earlier studies or a pilot).
+
+    n = t²·s²/d² with t for n − 1 degrees of freedom, iterated from the z-based value until n
+    is stable. Sauro & Lewis (2016), ch. 6, "Estimating values" (the iterative t method).
+    """
+    s, d = _positive(sd, "the standard deviation"), _positive(margin, "the margin of error")
+    alpha = 1 - _confidence(confidence)
+    z = _z(confidence)
+    return _iterate_t(lambda n: (float(_st.t.ppf(1 - alpha / 2, n - 1)) * s / d) ** 2,
+                      (z * s / d) ** 2)  # fmt: skip
+
+
+def _power(power: float) -> float:
+    return _share_open(power, "power")
+
+
+def sample_size_compare_proportions(
+    p1: float, p2: float, power: float = 0.8, confidence: float = 0.95
+) -> int:
+    """Participants per condition to detect completion rates ``p1`` vs ``p2`` (between
+    subjects, two-sided test at ``confidence``, with ``power``).
+
+    n = 2·(z_α/2 + z_β)²·p̄(1−p̄)/d² + ½, rounded up, where p̄ = (p1 + p2)/2 and d = p1 − p2:
+    Sauro & Lewis (2016), ch. 6, sample size for the N−1 two-proportion test (the ½ accounts
+    for the N−1 adjustment of Campbell 2007).
+    """
+    a, b = _target_share(p1, "p1"), _target_share(p2, "p2")
+    if a == b:
+        raise ValueError("p1 and p2 are equal: there is no difference to detect")
+    zsum = _z(confidence) + float(_st.norm.ppf(_power(power)))
+    pbar = (a + b) / 2
+    return max(2, _whole(2 * zsum * zsum * pbar * (1 - pbar) / (a - b) ** 2 + 0.5))
+
+
+def sample_size_compare_means(
+    sd: float, difference: float, power: float = 0.8, confidence: float = 0.95
+) -> int:
+    """Participants per condition to detect a difference of means (ratings, SUS, times) of
+    ``difference`` with standard deviation ``sd`` (between subjects, two-sided, with ``power``).
+
+    n = 2·s²·(t_α/2 + t_β)²/d², t on 2(n − 1) degrees of freedom, iterated from the z-based
+    value until n is stable. Sauro & Lewis (2016), ch. 6, sample size for comparing two means
+    (between subjects).
+    """
+    s = _positive(sd, "the standard deviation")
+    if isinstance(difference, bool) or not isinstance(difference, (int, float)):
+        raise ValueError(f"the difference must be a number, got {difference!r}")
+    d = _positive(abs(difference), "the difference to detect")
+    alpha = 1 - _confidence(confidence)
+    beta_q = _power(power)
+    z = _z(confidence) + float(_st.norm.ppf(beta_q))
+
+    def n_for(n: int) -> float:
+        df = 2 * (n - 1)
+        t = float(_st.t.ppf(1 - alpha / 2, df)) + float(_st.t.ppf(beta_q, df))
+        return 2 * (s * t / d) ** 2
+
+    return _iterate_t(n_for, 2 * (s * z / d) ** 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Problem discovery (Sauro & Lewis 2016, ch. 7; Lewis 2001).
+
+
+def discovery_share(p: float, n: int) -> float:
+    """Expected share of the problems of probability ``p`` seen at least once by ``n``
+    participants: 1 − (1 − p)^n (Virzi 1992; Nielsen & Landauer 1993; Sauro & Lewis 2016,
+    ch. 7)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"p is a probability 0–1, got {p!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n is a whole number of participants, got {n!r}")
+    return 1 - (1 - p) ** n
+
+
+def discovery_n(p: float, goal: float) -> int:
+    """The smallest number of participants n with 1 − (1 − p)^n ≥ ``goal``: enough to see a
+    problem that affects a share ``p`` of users at least once with probability ``goal``.
+
+    n = ⌈ln(1 − goal) / ln(1 − p)⌉. Sauro & Lewis (2016), ch. 7 (Table 7.1, sample sizes for
+    discovery goals); Lewis (1982), Virzi (1992).
+    """
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p <= 1:
+        raise ValueError(f"p is a probability above 0 and at most 1, got {p!r}")
+    g = _share_open(goal, "the discovery goal")
+    if p == 1:
+        return 1
+    return max(1, _whole(math.log(1 - g) / math.log(1 - p)))
+
+
+class DiscoveryEstimate(NamedTuple):
+    """The problem-discovery rate of a study from its problem × participant matrix."""
+
+    problems: int
+    """Distinct problems seen (rows with at least one participant)."""
+    participants: int
+    once: int
+    """Problems seen by exactly one participant (N1)."""
+    p_est: float
+    """The unadjusted estimate: the mean of the matrix."""
+    p_deflated: float
+    p_good_turing: float
+    p_adjusted: float
+    """The small-sample estimate: the mean of the deflated and the Good–Turing estimate."""
+
+
+def discovery_estimate(matrix: Sequence[Sequence[int]] | np.ndarray) -> DiscoveryEstimate:
+    """Estimate p, the average probability of a problem, with the small-sample adjustment.
+
+    ``matrix`` has one row per problem and one column per participant, 1 where that participant
+    met that problem. Rows of zeros (a problem nobody met) are left out. With n participants,
+    N problems, N1 of them met by one participant only, and p_est the mean of the matrix:
+
+    p_adj = ½·(p_est − 1/n)(1 − 1/n) + ½·p_est / (1 + N1/N)
+
+    — the mean of the deflation and the Good–Turing estimate, which removes most of the
+    overestimate of p_est in samples of fewer than 20 participants. Lewis, J. R. (2001).
+    Evaluation of procedures for adjusting problem-discovery rates estimated from small samples.
+    IJHCI 13(4), 445–479; Sauro & Lewis (2016), ch. 7.
+    """
+    m = np.asarray(matrix, dtype=float)
+    if m.ndim != 2 or m.shape[1] == 0:
+        raise ValueError("the problem matrix needs one row per problem and one column per "
+                         f"participant, got an array of shape {m.shape}")  # fmt: skip
+    if np.isnan(m).any() or not np.isin(m, [0, 1]).all():
+        raise ValueError("the problem matrix holds 1 (met the problem) or 0 (did not)")
+    m = m[m.sum(axis=1) > 0]
+    if not m.shape[0]:
+        raise ValueError("no problem was met by anyone: the discovery rate cannot be estimated")
+    problems, n = m.shape
+    once = int((m.sum(axis=1) == 1).sum())
+    p_est = float(m.mean())
+    deflated = (p_est - 1 / n) * (1 - 1 / n)
+    good_turing = p_est / (1 + once / problems)
+    return DiscoveryEstimate(problems, n, once, p_est, deflated, good_turing,
+                             (deflated + good_turing) / 2)  # fmt: skip
+
+
+def discovery_p_adjusted(matrix: Sequence[Sequence[int]] | np.ndarray) -> float:
+    """The small-sample adjusted discovery rate of :func:`discovery_estimate` (Lewis 2001)."""
+    return discovery_estimate(matrix).p_adjusted
