@@ -17,6 +17,19 @@ from usetest.scenario import LoadedScenario, parse_scenario  # noqa: E402
 from usetest.store import open_db  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_FILE = ROOT / "scenarios" / "demo.yaml"
+DEMO_PROFILE_ARGS = "--profile-answer age=30-44 --profile-answer experience=12"
+"""The demo's profile answered on the command line: the app goes from consent to the first task."""
+
+
+def demo_without_profile() -> LoadedScenario:
+    """scenarios/demo.yaml without its ``profile:`` block (the last one in the file): the app
+    tests go from consent straight to the first task (tests/tui/test_profile_app.py covers
+    the profile step)."""
+    text = DEMO_FILE.read_text(encoding="utf-8")
+    head, sep, _ = text.partition("\nprofile:")
+    assert sep, "demo.yaml has no profile: block"
+    return parse_scenario(head + "\n", str(DEMO_FILE))
 
 STUDY_YAML = """\
 study: Fixture study

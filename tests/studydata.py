@@ -9,12 +9,13 @@ the numbers it produces are not expected values (published examples are, in test
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from usetest import recorder
 from usetest.clock import FakeClock
-from usetest.scenario import load_scenario
+from usetest.scenario import load_scenario, parse_scenario
 from usetest.store import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,11 +35,37 @@ QUOTES = [
 ]
 
 
-def build_checkout(path: Path, per_condition: int = 6, seed: int = 7) -> Path:
+# A participant profile for the checkout study (``build_checkout(profile=True)``); kept out
+# of scenarios/checkout.yaml, whose app tests go straight from consent to the first task.
+CHECKOUT_PROFILE = """
+profile:
+  - id: age
+    text: Which age band are you in?
+    options: [18-29, 30-44, 45-59, 60+]
+  - id: experience
+    text: For how many years have you shopped online?
+    type: number
+    min: 0
+    max: 40
+  - id: device
+    text: Which device do you shop on most?
+    type: text
+"""
+
+
+def build_checkout(path: Path, per_condition: int = 6, seed: int = 7,
+                   profile: bool = False) -> Path:  # fmt: skip
     """Write ``path`` with ``per_condition`` completed sessions in each condition, plus one
-    session left in progress (which summaries leave out unless asked)."""
+    session left in progress (which summaries leave out unless asked).
+
+    ``profile``: the study asks :data:`CHECKOUT_PROFILE` too, and every participant answers
+    it (seeded; some decline); the other numbers are the same as without it.
+    """
     rng = random.Random(seed)
     loaded = load_scenario(CHECKOUT)
+    answers = _profile_answers(random.Random(seed + 1)) if profile else None
+    if profile:
+        loaded = parse_scenario(loaded.text + CHECKOUT_PROFILE, str(CHECKOUT))
     db = open_db(path)
     clock = FakeClock(start_utc=datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
     number = 0
@@ -46,7 +73,9 @@ def build_checkout(path: Path, per_condition: int = 6, seed: int = 7) -> Path:
         redesign = condition == "redesign"
         for _ in range(per_condition):
             number += 1
-            rec = recorder.start(db, loaded, f"P{number:02d}", "AB", condition, clock=clock)
+            rec = recorder.start(db, loaded, f"P{number:02d}", "AB", condition, clock=clock,
+                                 consent="in the app" if answers else None,
+                                 profile=next(answers) if answers else None)  # fmt: skip
             s = rec.session
             for task_id in s.state.order:
                 s.start(task_id)
@@ -84,3 +113,14 @@ def build_checkout(path: Path, per_condition: int = 6, seed: int = 7) -> Path:
     left.session.start()
     db.close()
     return path
+
+
+def _profile_answers(rng: random.Random) -> Iterator[dict[str, str | int | None]]:
+    """Endless seeded profiles: age band, years shopping online, device; about one in twenty
+    answers declined."""
+    while True:
+        age = rng.choice(["18-29", "30-44", "30-44", "45-59", "60+"])
+        years = min(40, max(0, round(rng.gauss(8, 5))))
+        device = rng.choice(["phone", "laptop", "tablet", "phone", "desktop"])
+        yield {name: (None if rng.random() < 0.05 else value)
+               for name, value in (("age", age), ("experience", years), ("device", device))}

@@ -8,7 +8,7 @@ import os
 import signal
 import sqlite3
 
-from tests.conftest import ROOT
+from tests.conftest import DEMO_PROFILE_ARGS, ROOT
 from tests.test_e2e_tmux import USETEST, Terminal, pytestmark  # noqa: F401  (markers, skip)
 
 DEMO = ROOT / "scenarios" / "demo.yaml"
@@ -28,7 +28,7 @@ def test_a_second_window_is_refused_while_the_first_records_and_resumes_once_it_
 ):
     db_path = tmp_path / "demo.db"
     run = f"cd {tmp_path} && {USETEST} run {DEMO} --db {db_path}"
-    first = Terminal(f"{run} --participant P01 --consent")
+    first = Terminal(f"{run} --participant P01 --consent {DEMO_PROFILE_ARGS}")
     second = third = None
     try:
         first.wait_for("Bookmark a page")

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from tests.bench.crash_campaign import _app_pid
-from tests.conftest import ROOT
+from tests.conftest import DEMO_PROFILE_ARGS, ROOT
 from tests.test_e2e_tmux import USETEST, Terminal
 
 pytestmark = [pytest.mark.e2e]
@@ -35,7 +35,7 @@ def terminal_modes(term: Terminal) -> str:
 def test_a_signal_closes_the_app_like_quit_and_restores_the_terminal(tmp_path, sig):
     db_path = tmp_path / "demo.db"
     term = Terminal(f"cd {tmp_path} && {USETEST} run {DEMO} --db {db_path} --participant P01 "
-                    "--consent")  # fmt: skip
+                    f"--consent {DEMO_PROFILE_ARGS}")  # fmt: skip
     try:
         pid = _app_pid(term)
         term.wait_for("Bookmark a page")
@@ -85,7 +85,7 @@ def test_a_terminal_that_disappears_leaves_the_session_resumable(tmp_path):
     restore a terminal that is gone, but it still gives its claim back before it ends."""
     db_path = tmp_path / "demo.db"
     term = Terminal(f"cd {tmp_path} && {USETEST} run {DEMO} --db {db_path} --participant P01 "
-                    "--consent")  # fmt: skip
+                    f"--consent {DEMO_PROFILE_ARGS}")  # fmt: skip
     try:
         pid = _app_pid(term)
         term.wait_for("Bookmark a page")

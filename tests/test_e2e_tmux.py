@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import DEMO_PROFILE_ARGS, ROOT
 from usetest import stats
 
 pytestmark = [
@@ -57,7 +57,8 @@ class Terminal:
 def test_a_whole_demo_session_in_a_real_terminal(tmp_path):
     db_path = tmp_path / "demo.db"
     scenario = ROOT / "scenarios" / "demo.yaml"
-    term = Terminal(f"cd {tmp_path} && {USETEST} run {scenario} --db {db_path} --participant P01 --consent")
+    term = Terminal(f"cd {tmp_path} && {USETEST} run {scenario} --db {db_path} --participant P01 --consent "
+                    f"{DEMO_PROFILE_ARGS}")  # fmt: skip
     try:
         term.wait_for("Bookmark a page")
         # Wall-clock marks around each key that starts or stops the clock: the stored time
@@ -129,7 +130,7 @@ def test_error_keeps_the_time_of_its_key_and_the_log_shows_the_newest_event(tmp_
     db_path = tmp_path / "demo.db"
     scenario = ROOT / "scenarios" / "demo.yaml"
     term = Terminal(f"cd {tmp_path} && stty cols 80 rows 24; {USETEST} run {scenario} "
-                    f"--db {db_path} --participant P01 --consent")  # fmt: skip
+                    f"--db {db_path} --participant P01 --consent {DEMO_PROFILE_ARGS}")  # fmt: skip
     try:
         term._tmux("resize-window", "-x", "80", "-y", "24")
         term.wait_for("Bookmark a page")

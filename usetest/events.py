@@ -64,6 +64,18 @@ UNDOABLE = frozenset(EVENT_KINDS) - {
 }  # fmt: skip
 
 
+PROFILE = "profile"
+"""Profile answers are ``answer_recorded`` events of this questionnaire (no task); they are
+recorded with the consent at the start (see :mod:`usetest.profile`), and not undone by ``u``."""
+
+
+def undoable(event: Event) -> bool:
+    """Whether undo may cancel ``event`` (a profile answer is part of the set-up: no)."""
+    if event.kind == ANSWER_RECORDED and event.payload.get("questionnaire") == PROFILE:
+        return False
+    return event.kind in UNDOABLE
+
+
 # What a correction may change on an ended task, in the order the review screen shows them.
 CORRECTABLE = ("outcome", "time_ms", "errors", "assists", "seq")
 
@@ -381,7 +393,7 @@ def effective_events(events: Iterable[Event]) -> list[Event]:
     for event in events:
         if event.kind == UNDO:
             for i in range(len(kept) - 1, -1, -1):
-                if kept[i].kind in UNDOABLE:
+                if undoable(kept[i]):
                     del kept[i]
                     break
         else:

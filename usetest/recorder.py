@@ -7,6 +7,7 @@ the same way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from usetest.clock import Clock, SystemClock, iso_utc
 from usetest.events import SessionError
 from usetest.order import assign_order, square_row
 from usetest.owner import Owner
+from usetest.profile import ProfileAnswerError, ProfileValue, check_answers
 from usetest.scenario import LoadedScenario, ScenarioError, parse_scenario
 from usetest.session import Session
 from usetest.store import SessionRecord, StoreError
@@ -72,6 +74,7 @@ def start(
     clock: Clock | None = None,
     consent: str | None = None,
     claim: bool = False,
+    profile: Mapping[str, ProfileValue] | None = None,
 ) -> Recording:
     """Record a new session: store the scenario, assign the order, log ``session_started``.
 
@@ -79,6 +82,10 @@ def start(
     recorded right after the start, with the scenario's consent wording. None: not yet (the
     app asks for it before the first task). ``claim``: this process records the session (the
     app), so no other may resume it while it runs; give it back with :func:`release`.
+
+    ``profile``: the participant's answers to the scenario's ``profile:`` questions (question
+    id -> option text, number or text; None: declined), checked here before anything is
+    written and recorded in the consent's transaction (without consent: right after the start).
     """
     clock = clock or SystemClock()
     sc = loaded.scenario
@@ -89,6 +96,11 @@ def start(
         )  # fmt: skip
     if not sc.conditions and condition:
         raise StoreError("this study has no conditions — leave the condition out")
+    if profile:
+        try:  # before anything is written: a wrong answer leaves no session behind
+            check_answers(sc.profile, profile)
+        except ProfileAnswerError as exc:
+            raise SessionError(f"{exc}; nothing was recorded") from None
     now = iso_utc(clock.utc_now())
     owner = Owner.here(now) if claim else None
     # One transaction: a refused code leaves no new version behind, and two stations starting
@@ -108,7 +120,9 @@ def start(
             condition=record.condition, scenario_sha256=loaded.sha256, session_uid=record.uid,
         )  # fmt: skip
         if consent is not None:
-            session.record_consent(sc.consent_wording, consent)
+            session.record_consent(sc.consent_wording, consent, profile=profile)
+        elif profile:
+            session.record_profile(profile)
     except BaseException:
         if owner is not None:  # unfinished: resumable at once, by this app or another
             store.release_session(db, record.id, owner)

@@ -43,7 +43,6 @@ from usetest.events import (
     TASK_STARTED,
     UNCLASSIFIED,
     UNDO,
-    UNDOABLE,
     Event,
     Moment,
     SessionError,
@@ -52,8 +51,15 @@ from usetest.events import (
     apply,
     effective_events,
     replay,
+    undoable,
 )
-from usetest.questionnaires import SEQ, Questionnaire, questionnaires_for
+from usetest.profile import PROFILE, ProfileAnswerError, ProfileValue, check_answers
+from usetest.questionnaires import (
+    SEQ,
+    Questionnaire,
+    after_task_questionnaires,
+    questionnaires_for,
+)
 from usetest.scenario import Scenario
 
 Sink = Callable[[Event, SessionState], None]
@@ -87,6 +93,10 @@ class Session:
         self._questionnaires: dict[str, Questionnaire] = {
             q.id: q for q in [*questionnaires_for(scenario), SEQ]
         }
+        self._after: dict[str, dict[str, Questionnaire]] = {
+            t.id: {q.id: q for q in after_task_questionnaires(scenario, t.id)}
+            for t in scenario.tasks
+        }  # fmt: skip
         self._error_types = {e.key: e.name for e in scenario.error_types}
         self._new_run = False  # set by reopen(): the next event opens a run of its own
 
@@ -159,7 +169,7 @@ class Session:
 
     def last_undoable(self) -> Event | None:
         kept = effective_events(self._events)
-        return next((e for e in reversed(kept) if e.kind in UNDOABLE), None)
+        return next((e for e in reversed(kept) if undoable(e)), None)
 
     # -- recording ------------------------------------------------------------------------
     def now(self) -> Moment:
@@ -327,9 +337,7 @@ class Session:
         ``value=None`` records that the participant declined a rating item (see
         :meth:`decline`).
         """
-        q = self._questionnaires.get(questionnaire)
-        if q is None:
-            raise SessionError(f"this scenario has no questionnaire {questionnaire!r}")
+        q = self._questionnaire(questionnaire, task_id)
         spec = next((i for i in q.items if i.id == item), None)
         if spec is None:
             raise SessionError(f"questionnaire {questionnaire!r} has no item {item!r}")
@@ -343,29 +351,114 @@ class Session:
                 raise SessionError(f"{item} takes {spec.min} to {spec.max}, not {value}")
         elif not isinstance(value, str):
             raise SessionError(f"{item} takes text")
-        if questionnaire == SEQ.id:
-            if task_id is None or task_id not in self.state.tasks:
-                raise SessionError("a SEQ answer belongs to a task: name the task")
-            if self.state.tasks[task_id].status != "ended":
-                raise SessionError(f"ask the SEQ after {task_id} has ended")
-        elif task_id is not None:
-            raise SessionError("only the SEQ is answered per task")
+        if task_id is not None and self.state.tasks[task_id].status != "ended":
+            what = "the SEQ" if questionnaire == SEQ.id else f"{questionnaire!r}"
+            raise SessionError(f"ask {what} after {task_id} has ended")
         payload: dict[str, Any] = {"questionnaire": questionnaire, "item": item, "value": value}
         if value is None:
             payload["declined"] = True
         return self._record(ANSWER_RECORDED, task_id, payload)
 
+    def _questionnaire(self, questionnaire: str, task_id: str | None) -> Questionnaire:
+        """The questionnaire an answer belongs to: the SEQ and a task's ``after:`` list are
+        answered per task (``task_id``), the end-of-session questionnaires without one."""
+        if task_id is not None and task_id not in self.state.tasks:
+            raise SessionError(f"no task {task_id!r} in this session")
+        if questionnaire == SEQ.id:
+            if task_id is None:
+                raise SessionError("a SEQ answer belongs to a task: name the task")
+            return SEQ
+        if task_id is not None:
+            q = self._after[task_id].get(questionnaire)
+            if q is None:
+                listed = ", ".join(self._after[task_id]) or "nothing"
+                raise SessionError(f"{questionnaire!r} is not asked after {task_id} (its after: "
+                                   f"lists {listed})")  # fmt: skip
+            return q
+        q = self._questionnaires.get(questionnaire)
+        if q is None:
+            if any(questionnaire in after for after in self._after.values()):
+                raise SessionError(f"{questionnaire!r} is asked after tasks: name the task")
+            raise SessionError(f"this scenario has no questionnaire {questionnaire!r}")
+        return q
+
     def decline(self, questionnaire: str, item: str, task_id: str | None = None) -> Event:
         """The participant declined to rate this item; stored as declined, not as a number."""
         return self.answer(questionnaire, item, None, task_id)
 
-    def record_consent(self, wording: str, how: str = "in the app") -> Event:
-        """Consent as given: the wording shown and how (``in the app`` / ``before the app``)."""
+    def record_consent(
+        self, wording: str, how: str = "in the app",
+        profile: Mapping[str, ProfileValue] | None = None,
+    ) -> Event:  # fmt: skip
+        """Consent as given: the wording shown and how (``in the app`` / ``before the app``).
+
+        ``profile``: the participant's profile answers (see :meth:`record_profile`), committed
+        with the consent in one transaction: both are recorded, or neither.
+        """
         if how not in ("in the app", "before the app"):
             raise SessionError("consent is obtained 'in the app' or 'before the app'")
         if self.state.consent is not None:
             raise SessionError("consent is recorded already for this session")
-        return self._record(CONSENT_RECORDED, None, {"wording": wording.strip(), "how": how})
+        consent = (CONSENT_RECORDED, None, {"wording": wording.strip(), "how": how})
+        return self._record_together([consent, *self._profile_events(profile or {})])[0]
+
+    def record_profile(self, answers: Mapping[str, ProfileValue]) -> list[Event]:
+        """The participant's answers to the scenario's ``profile:`` questions, in one commit.
+
+        Each is an ``answer_recorded`` event of questionnaire ``profile`` without a task: the
+        chosen option's text, the whole number, or the text; None records that the participant
+        declined (or the moderator skipped) the question. Questions left out are not recorded.
+        A question answered already is refused; undo does not cancel profile answers.
+        """
+        items = self._profile_events(answers)
+        if not items:
+            raise SessionError("no profile answers to record")
+        return self._record_together(items)
+
+    def _profile_events(
+        self, answers: Mapping[str, ProfileValue]
+    ) -> list[tuple[str, str | None, dict[str, Any]]]:
+        try:
+            checked = check_answers(self.scenario.profile, answers)
+        except ProfileAnswerError as exc:
+            raise SessionError(str(exc)) from None
+        items: list[tuple[str, str | None, dict[str, Any]]] = []
+        for qid, value in checked.items():
+            if self.state.answer(PROFILE, qid) is not None:
+                raise SessionError(f"the profile question {qid!r} is answered already for "
+                                   "this session")  # fmt: skip
+            payload: dict[str, Any] = {"questionnaire": PROFILE, "item": qid, "value": value}
+            if value is None:
+                payload["declined"] = True
+            items.append((ANSWER_RECORDED, None, payload))
+        return items
+
+    def _record_together(
+        self, items: Sequence[tuple[str, str | None, Mapping[str, Any]]]
+    ) -> list[Event]:
+        """Several events at one instant, committed in one transaction when the sink offers
+        ``commit_all`` (the store does); else one by one, each adopted once it is durable."""
+        commit_all = getattr(self._sink, "commit_all", None)
+        if commit_all is None or len(items) == 1:
+            return [self._record(kind, task_id, payload) for kind, task_id, payload in items]
+        if self.state.status != "in_progress":
+            raise SessionError(f"the session is {self.state.status}; nothing more can be logged")
+        moment = self.now()
+        run = self.run + 1 if self._new_run else self.run
+        state, pairs = self.state, []
+        for kind, task_id, payload in items:
+            assert kind != UNDO  # an undo is replayed, never batched
+            mono = max(moment.mono_ms, state.last_mono.get(run, moment.mono_ms))
+            event = Event(seq=len(self._events) + len(pairs) + 1, run=run, kind=kind,
+                          task_id=task_id, payload=dict(payload), mono_ms=mono,
+                          at=iso_utc(moment.utc))  # fmt: skip
+            state = apply(state, event)
+            pairs.append((event, state))
+        commit_all(pairs)  # durable, all of them, before we adopt any
+        self._events.extend(event for event, _ in pairs)
+        self.state = state
+        self._new_run = False
+        return [event for event, _ in pairs]
 
     def correct(
         self, task_id: str, changes: Mapping[str, Any], reason: str, by: str | None = None

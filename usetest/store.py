@@ -31,7 +31,7 @@ import struct
 import sys
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -1241,6 +1241,20 @@ class SessionStore:
                 _check_claim(conn, self.session_id, self.owner_token)
                 self._write(conn, event, state)
                 if state.status != "in_progress":
+                    conn.execute("UPDATE sessions SET owner = NULL WHERE id = ?",
+                                 (self.session_id,))  # fmt: skip
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(_explain_write(self.db, exc)) from exc
+
+    def commit_all(self, pairs: Sequence[tuple[Event, SessionState]]) -> None:
+        """Several events (each with the state after it) in one transaction: all or none.
+        The session start writes the consent and the profile answers this way."""
+        try:
+            with self._transaction() as conn:
+                _check_claim(conn, self.session_id, self.owner_token)
+                for event, state in pairs:
+                    self._write(conn, event, state)
+                if pairs and pairs[-1][1].status != "in_progress":
                     conn.execute("UPDATE sessions SET owner = NULL WHERE id = ?",
                                  (self.session_id,))  # fmt: skip
         except sqlite3.DatabaseError as exc:

@@ -35,7 +35,8 @@ LAUNCH = """
 import sys
 from usetest.scenario import load_scenario
 from usetest.tui.app import make_app
-app = make_app(load_scenario(sys.argv[1]), sys.argv[2], participant=sys.argv[3], consent=True)
+app = make_app(load_scenario(sys.argv[1]), sys.argv[2], participant=sys.argv[3], consent=True,
+               profile={"age": "30-44", "experience": 12})
 async def ready(pilot):
     await pilot.pause()
     assert type(app.screen).__name__ == "TaskScreen"
@@ -46,7 +47,8 @@ app.run(headless=True, auto_pilot=ready)
 
 async def latency(db_path: Path, n: int) -> tuple[list[float], list[float], int]:
     app = make_app(load_scenario(ROOT / "scenarios" / "demo.yaml"), db_path,
-                   clock=SystemClock(), participant="P01", consent=True)  # fmt: skip
+                   clock=SystemClock(), participant="P01", consent=True,
+                   profile={"age": "30-44", "experience": 12})  # fmt: skip
     commits: list[float] = []
     presses: list[float] = []
     async with app.run_test() as pilot:

@@ -313,8 +313,10 @@ def tmux_round(db_path: Path, rng: random.Random) -> tuple[list, tuple[int, int]
         db.close()
     else:
         code = "P01"
-    who = "--resume" if resume else f"--participant {code} --consent"
+    from tests.conftest import DEMO_PROFILE_ARGS
     from tests.test_e2e_tmux import Terminal
+
+    who = "--resume" if resume else f"--participant {code} --consent {DEMO_PROFILE_ARGS}"
 
     term = Terminal(f"{USETEST} run {DEMO} --db {db_path} {who}")
     shown = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT, STUDY_YAML, rows
+from tests.conftest import ROOT, STUDY_YAML, demo_without_profile, rows
 from usetest.clock import FakeClock
 from usetest.scenario import load_scenario, parse_scenario
 from usetest.tui.app import make_app
@@ -12,7 +12,7 @@ from usetest.tui.screens.questionnaire import QuestionnaireScreen
 from usetest.tui.screens.summary import SummaryScreen
 from usetest.tui.screens.task import TaskScreen
 
-DEMO = load_scenario(ROOT / "scenarios" / "demo.yaml")
+DEMO = demo_without_profile()
 
 
 

@@ -3,16 +3,16 @@ and checked in the database; the session summary scores the SUS from nine items.
 
 from __future__ import annotations
 
-from tests.conftest import ROOT, rows
+from tests.conftest import demo_without_profile, rows
 from usetest.clock import FakeClock
-from usetest.scenario import load_scenario, parse_scenario
+from usetest.scenario import parse_scenario
 from usetest.tui.app import make_app
 from usetest.tui.screens.questionnaire import QuestionnaireScreen
 from usetest.tui.screens.summary import SummaryScreen
 from usetest.tui.screens.task import TaskScreen
 from usetest.tui.widgets.likert import LikertScale
 
-DEMO = load_scenario(ROOT / "scenarios" / "demo.yaml")
+DEMO = demo_without_profile()
 
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import ROOT, rows
+from tests.conftest import demo_without_profile, rows
 from usetest.clock import FakeClock
-from usetest.scenario import load_scenario
 from usetest.tui.app import make_app
 from usetest.tui.screens.modals import ConsentScreen
 from usetest.tui.screens.review import CorrectionForm, ReviewScreen, parse_duration
@@ -14,7 +13,7 @@ from usetest.tui.screens.setup import SetupScreen
 from usetest.tui.screens.summary import SummaryScreen
 from usetest.tui.screens.task import TaskScreen
 
-DEMO = load_scenario(ROOT / "scenarios" / "demo.yaml")
+DEMO = demo_without_profile()
 
 
 

@@ -5,12 +5,12 @@ Update the baselines on purpose only: pytest tests/tui/test_snapshots.py --snaps
 
 from __future__ import annotations
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, demo_without_profile
 from usetest.clock import FakeClock
 from usetest.scenario import load_scenario
 from usetest.tui.app import make_app
 
-DEMO = load_scenario(ROOT / "scenarios" / "demo.yaml")
+DEMO = demo_without_profile()
 SIZE = (80, 24)
 
 

@@ -10,7 +10,7 @@ only ever shows as logged what the store has committed.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +23,10 @@ from textual.notifications import SeverityLevel
 from usetest import recorder, store
 from usetest.clock import Clock, SystemClock
 from usetest.events import TASK_ENDED, Event, SessionError, describe_change
-from usetest.questionnaires import SEQ, questionnaires_for
+from usetest.questionnaires import SEQ, after_task_questionnaires, questionnaires_for
 from usetest.store import StoreError
 from usetest.tui.screens.modals import ConfirmQuit, ConfirmTakeOver, ConsentScreen, TextPrompt
+from usetest.tui.screens.profile import ProfileScreen
 from usetest.tui.screens.questionnaire import Question, QuestionnaireScreen
 from usetest.tui.screens.setup import ResumeScreen, SetupScreen
 from usetest.tui.screens.summary import SummaryScreen
@@ -35,6 +36,7 @@ from usetest.tui.text import local_time
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from usetest.profile import ProfileValue
     from usetest.recorder import Recording
     from usetest.scenario import LoadedScenario
 
@@ -105,6 +107,9 @@ class UsetestApp(App[None]):
         self.recording: Recording | None = None
         self.lost_session = False
         """Another app took this app's session over: it can no longer record it."""
+        self.after_done: set[str] = set()
+        """Tasks whose ``after:`` questionnaires were gone through (a text item may be left
+        unanswered): not asked again in this run."""
         self.sub_title = loaded.scenario.study
 
     take_over = False
@@ -225,16 +230,41 @@ class UsetestApp(App[None]):
 
     # -- flow ---------------------------------------------------------------------------------
     def start_session(
-        self, participant: str, moderator: str | None, condition: str | None, consent: str
-    ) -> None:
+        self, participant: str, moderator: str | None, condition: str | None, consent: str,
+        profile: dict[str, ProfileValue] | None = None,
+    ) -> None:  # fmt: skip
         """Start recording; ``consent`` says how it was obtained (``in the app`` / ``before
-        the app``) and is recorded, with the scenario's wording, right after the start."""
+        the app``) and is recorded, with the scenario's wording, right after the start.
+
+        A scenario with ``profile:`` questions has them asked first (those not given with
+        ``run --profile-answer``); the answers are recorded with the consent. Esc on the first
+        question goes back: nothing is recorded until the last answer.
+        """
         self.moderator = moderator  # the same moderator usually runs the next participant too
+        questions = self.loaded.scenario.profile
+        if questions and profile is None and not self._code_taken(participant):
+            preset = dict(self.profile_preset)
+            if all(q.id in preset for q in questions):
+                profile = preset
+            else:
+                def answered(answers: dict[str, ProfileValue] | None) -> None:
+                    if answers is not None:
+                        self.start_session(participant, moderator, condition, consent, answers)
+                        return
+                    self.notify(f"Profile not finished: no session was started for "
+                                f"{participant}, and nothing was recorded.", severity="warning",
+                                timeout=15)  # fmt: skip
+                    if not isinstance(self.screen, SetupScreen):
+                        self._show(SetupScreen())
+
+                self.push_screen(ProfileScreen(participant, questions, preset), answered)
+                return
         try:
             self.recording = recorder.start(
                 self.writable_db(), self.loaded, participant, moderator, condition, clock=self.clock,
-                consent=consent, claim=True,
+                consent=consent, claim=True, profile=profile,
             )  # fmt: skip
+            self.profile_preset = {}  # given for this participant, not the next one
         except (StoreError, SessionError) as exc:
             if isinstance(exc, store.ParticipantTaken) and isinstance(self.screen, SetupScreen):
                 self.screen.offer_code(participant, exc.next_code)  # another window took it
@@ -244,6 +274,18 @@ class UsetestApp(App[None]):
                 self.push_screen(SetupScreen())
             return
         self.show_next()
+
+    profile_preset: dict[str, ProfileValue] = {}
+    """Profile answers given on the command line (``run --profile-answer``): not asked."""
+
+    def _code_taken(self, participant: str) -> bool:
+        """The code has a session already: say so before the profile is asked for nothing
+        (:func:`usetest.recorder.start` refuses it, with the next free code)."""
+        try:
+            store.find_session(self.db, participant.strip())
+        except StoreError:
+            return False
+        return True
 
     def resume_participant(self, participant: str) -> None:
         """``run --resume --participant CODE``: that session at once, without the list."""
@@ -327,7 +369,7 @@ class UsetestApp(App[None]):
         if state.status == "completed":
             self._show(SummaryScreen())
             return
-        for task_id in state.order:
+        for i, task_id in enumerate(state.order):
             task = state.tasks[task_id]
             if task.status != "ended":
                 self._show(TaskScreen(task_id))
@@ -335,6 +377,10 @@ class UsetestApp(App[None]):
             if self._wants_seq(task_id) and state.answer("seq", "seq", task_id) is None:
                 self._show(QuestionnaireScreen(
                     [Question(SEQ, SEQ.items[0], task_id)], self.show_next))  # fmt: skip
+                return
+            after = self._after_task_screen(task_id, state.order[i + 1 :])
+            if after is not None:
+                self._show(after)
                 return
         questions = [
             Question(q, item)
@@ -354,6 +400,34 @@ class UsetestApp(App[None]):
             self._show(screen)
             return
         self.finish()
+
+    def _after_task_screen(self, task_id: str, later: Sequence[str]) -> QuestionnaireScreen | None:
+        """The task's ``after:`` questionnaires from the first item not answered yet, or None
+        when there is none, the task was skipped, or the session went on past them (a text
+        item left empty, then the next task or the end-of-session questionnaires begun)."""
+        rec = self.recording
+        assert rec is not None
+        state = rec.session.state
+        if state.tasks[task_id].outcome == "skipped" or task_id in self.after_done:
+            return None
+        questions = [Question(q, item, task_id)
+                     for q in after_task_questionnaires(rec.loaded.scenario, task_id)
+                     for item in q.items]  # fmt: skip
+        unanswered = [q for q in questions
+                      if state.answer(q.questionnaire.id, q.item.id, task_id) is None]  # fmt: skip
+        at_end = {q.id for q in questionnaires_for(rec.loaded.scenario)}
+        moved_on = (state.tasks[later[0]].status != "pending" if later
+                    else any(q in at_end and not t for q, _, t in state.answers))  # fmt: skip
+        if not unanswered or moved_on:
+            return None
+
+        def finished() -> None:
+            self.after_done.add(task_id)
+            self.show_next()
+
+        screen = QuestionnaireScreen(questions, finished)
+        screen.index = questions.index(unanswered[0])
+        return screen
 
     def _wants_seq(self, task_id: str) -> bool:
         rec = self.recording
@@ -379,6 +453,8 @@ class UsetestApp(App[None]):
         if event is None:
             return
         self.notify(f"Undone: {EVENT_LABELS.get(event.payload['target_kind'], '')}")
+        if event.task_id is not None:
+            self.after_done.discard(event.task_id)  # an undone answer is asked again
         screen = self.screen
         if (
             isinstance(screen, TaskScreen)
@@ -421,6 +497,7 @@ class UsetestApp(App[None]):
         self.release_session()
         self.recording = None
         self._questionnaires_done = False
+        self.after_done = set()
         self.participant = None
         self.condition = None  # suggest the least-used one again
         self._show(SetupScreen())
@@ -479,9 +556,12 @@ def make_app(
     condition: str | None = None,
     resume: bool = False,
     consent: bool = False,
+    profile: dict[str, ProfileValue] | None = None,
 ) -> UsetestApp:
     """The app, wired to its database; the CLI and the tests both build it here.
 
+    ``profile``: answers to the scenario's profile questions given beforehand (``run
+    --profile-answer``, checked by the caller); the others are asked after consent.
     ``consent=True``: consent was obtained before the app started (``run --consent``); without
     it, a participant given here is first asked for consent on screen.
 
@@ -516,5 +596,6 @@ def make_app(
         condition=condition, resume=resume, consent=consent, writable=writable,
     )  # fmt: skip
     app.db_path = Path(db_path) if db_path is not None else None
+    app.profile_preset = dict(profile or {})
     app.version_notice = notice
     return app
