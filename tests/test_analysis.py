@@ -92,13 +92,14 @@ def test_summary_json_is_stable_and_null_for_undefined(study_db):
     result = CliRunner().invoke(cli, ["summary", str(study_db), "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["format"] == "usetest-summary/1"
+    assert data["format"] == "usetest-summary/2"
     assert [t["task_id"] for t in data["tasks"]] == ["a", "b"]
     assert data["sus"]["summary"]["sd"] == 0.0
     single = summarise(study_db, include_unfinished=True).to_dict()
     json.dumps(single)  # no NaN sneaks into the JSON
     table = CliRunner().invoke(cli, ["summary", str(study_db)])
-    assert "80%" in table.output and "SUS (n=6): 85.0" in table.output
+    assert "80%" in table.output and "SUS: 85.0 (95% CI" in table.output
+    assert "n = 6)" in table.output
 
 
 def test_summary_of_a_bad_path_is_a_message(tmp_path):
@@ -213,10 +214,10 @@ def test_comparison_json_and_refusals(two_groups_db, study_db):
                                    "--format", "json"])  # fmt: skip
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
-    assert data["format"] == "usetest-comparison/1"
+    assert data["format"] == "usetest-comparison/2"
     assert list(data["summaries"]) == ["a", "b"] and data["tasks"][0]["task_id"] == "t"
     one = CliRunner().invoke(cli, ["summary", str(study_db), "--by", "condition"])
-    assert one.exit_code == 1 and "two or more conditions" in one.stderr
+    assert one.exit_code == 1 and "two or more groups; this database has no conditions" in one.stderr
     both = CliRunner().invoke(cli, ["summary", str(two_groups_db), "--by", "condition",
                                     "--condition", "a"])  # fmt: skip
     assert both.exit_code == 1 and "exclude each other" in both.stderr

@@ -29,6 +29,10 @@ CORE = {
     "usetest.analysis": ["textual", "matplotlib", "usetest.tui", "usetest.cli", "usetest.report"],
     "usetest.export": ["textual", "matplotlib", "usetest.tui", "usetest.cli", "usetest.report"],
     "usetest.report": ["textual", "matplotlib", "usetest.tui", "usetest.cli"],  # charts lazily
+    # the one presentation model: below every view (CLI, results view, report), above analysis
+    "usetest.present": ["textual", "matplotlib", "rich", "usetest.tui", "usetest.cli",
+                        "usetest.report", "usetest.export"],
+    "usetest.plan": ["textual", "matplotlib", "usetest.tui", "usetest.cli", "usetest.report"],
     "usetest.charts": ["textual", "usetest.tui", "usetest.cli", "usetest.analysis"],
 }
 

@@ -250,7 +250,7 @@ def test_nobody_scored_still_says_who_was_left_out(declines_db):
     assert s.sus_summary["n"] == 0 and s.sus_summary["left_out_declined"] == 1
     out = CliRunner().invoke(cli, ["summary", str(declines_db), "--participant", "P03"])
     assert out.exit_code == 0, out.output
-    assert "SUS: no score — 1 left out (1 declined two or more items)" in out.output
+    assert "SUS: no score: 1 left out (1 declined two or more items)" in out.output
 
 
 def test_summary_json_report_and_export_carry_the_left_out_figures(declines_db, tmp_path):
@@ -259,7 +259,7 @@ def test_summary_json_report_and_export_carry_the_left_out_figures(declines_db, 
     assert "1 scored from nine items" in result.output
     data = json.loads(CliRunner().invoke(cli, ["summary", str(declines_db), "--format",
                                                "json"]).output)  # fmt: skip
-    assert data["format"] == "usetest-summary/1"
+    assert data["format"] == "usetest-summary/2"
     assert {"prorated": 1, "left_out": 1, "left_out_declined": 1}.items() <= (
         data["sus"]["summary"].items())  # fmt: skip
     assert [p["items_scored"] for p in data["sus"]["participants"]] == [10, 9, 10]

@@ -87,6 +87,9 @@ _SUMMARY_QUERIES = {
     "nps": "SELECT session_id, value_num AS nps, declined FROM answers"
            " WHERE questionnaire = 'nps' AND item = 'nps'",
     "errors": "SELECT session_id, task_id, type_name FROM errors",
+    # every other answer: CSAT, CES, the study's own questions, the participant profile
+    "answers": "SELECT session_id, questionnaire, item, task_id, value_num, value_text, declined"
+               " FROM answers WHERE questionnaire NOT IN ('sus', 'umux-lite', 'nps')",
     "notes": "SELECT session_id, task_id, kind, text, severity, logged_at FROM notes",
 }  # fmt: skip
 
@@ -135,14 +138,22 @@ class Summary:
     """Each task of ``tasks`` as the newest version that has it defines it (title, prompt …)."""
     versions: list[dict[str, Any]] = field(default_factory=list)
     """The versions the sessions analysed ran, oldest first (:func:`_version_entries`)."""
+    csat: dict[str, Any] = field(default_factory=dict)
+    """CSAT asked after the session: n, mean, low, high, satisfied_share (+ target)."""
+    ces: dict[str, Any] = field(default_factory=dict)
+    """CES asked after the session: n, mean, low, high, agree_share (+ target)."""
+    custom: list[dict[str, Any]] = field(default_factory=list)
+    """The study's own rating items: questionnaire, item, task_id, n, mean, low, high, counts."""
+    free_text: list[dict[str, Any]] = field(default_factory=list)
+    """The study's own free-text questions, each with its answers (participant, text)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": "usetest-summary/1",
+            "format": SUMMARY_FORMAT,
             "study": self.study,
             "filters": self.filters,
             "participants": len(self.sessions),
-            "tasks": _records(self.tasks),
+            "tasks": [_nest_targets(r) for r in _records(self.tasks)],
             "errors_by_type": _records(self.errors_by_type),
             "sus": {
                 "participants": _records(self.sus),
@@ -150,9 +161,51 @@ class Summary:
             },
             "umux_lite": {k: _nan_to_none(v) for k, v in self.umux_lite.items()},
             "nps": {k: _nan_to_none(v) for k, v in self.nps.items()},
+            "csat": _clean(self.csat),
+            "ces": _clean(self.ces),
+            "custom": [_clean(c) for c in self.custom],
+            "free_text": self.free_text,
+            "profile": _profile_records(self.sessions),
             "problems": _records(self.problems),
             "versions": self.versions,
         }
+
+
+SUMMARY_FORMAT = "usetest-summary/2"
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: _clean(v) if isinstance(v, dict) else _nan_to_none(v) for k, v in d.items()}
+
+
+_TARGET_KEYS = {"completion": ("target_completion", "target_completion_source",
+                               "target_completion_p", "target_completion_confidence"),
+                "time": ("target_time_s", "target_time_source", "target_time_p",
+                         "target_time_confidence"),
+                "seq": ("target_seq", "target_seq_source", "target_seq_p",
+                        "target_seq_confidence")}  # fmt: skip
+
+
+def _nest_targets(row: dict[str, Any]) -> dict[str, Any]:
+    """A task row for JSON: the flat target columns as ``targets: {completion: {target,
+    source, p, confidence}, time: …, seq: …}`` (those with a target)."""
+    out = {k: v for k, v in row.items() if not k.startswith("target_")}
+    out["targets"] = {
+        name: dict(zip(("target", "source", "p", "confidence"), (row.get(k) for k in keys),
+                       strict=True))
+        for name, keys in _TARGET_KEYS.items() if row.get(keys[0]) is not None
+    }  # fmt: skip
+    return out
+
+
+def _profile_records(sessions: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each participant's profile answers (``[]`` when the scenario asks none)."""
+    cols = [c for c in sessions.columns if c.startswith(PROFILE_PREFIX)]
+    if not cols:
+        return []
+    return [{"participant": str(r["participant"]),
+             **{c.removeprefix(PROFILE_PREFIX): r[c] for c in cols}}
+            for r in sessions.to_dict(orient="records")]  # fmt: skip
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -173,14 +226,59 @@ def _day(value: str | date | None, what: str) -> str | None:
                             "e.g. 2026-11-23") from None  # fmt: skip
 
 
+PROFILE_PREFIX = "profile."
+"""Profile answers are the sessions' columns ``profile.ID`` (and ``--by profile.ID``)."""
+
+
+def _with_profile(sessions: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
+    """The sessions with one column ``profile.ID`` per profile question answered in any of
+    them: the chosen option, the text, or the number (as text, so groups compare alike);
+    ``None`` where declined or not asked."""
+    prof = answers[answers["questionnaire"] == "profile"]
+    if not len(prof):
+        return sessions
+    value = prof["value_text"].where(prof["value_text"].notna(), prof["value_num"].map(
+        lambda v: None if v is None or v != v else str(int(v)) if float(v).is_integer() else str(v)))
+    value = value.where(~prof["declined"].fillna(0).astype(bool), None)
+    wide = (prof.assign(value=value).pivot_table(index="session_id", columns="item",
+                                                  values="value", aggfunc="first"))  # fmt: skip
+    wide.columns = [PROFILE_PREFIX + str(c) for c in wide.columns]
+    out = sessions.merge(wide, left_on="id", right_index=True, how="left")
+    return out.astype({c: object for c in wide.columns}).where(out.notna(), None)
+
+
+def _profile_filter(chosen: pd.DataFrame, everyone: pd.DataFrame,
+                    profile: dict[str, list[str]]) -> pd.DataFrame:  # fmt: skip
+    """Sessions whose profile answer is one of the values given, for every field given."""
+    for field_id, values in profile.items():
+        column = PROFILE_PREFIX + field_id
+        if column not in everyone:
+            known = [c.removeprefix(PROFILE_PREFIX) for c in everyone if c.startswith(PROFILE_PREFIX)]
+            raise AnalysisError(f"no session has a profile answer for {field_id!r} (answered: "
+                                f"{', '.join(known) or 'none — the scenario asks no profile'})")  # fmt: skip
+        seen = set(everyone[column].dropna())
+        unknown = [v for v in values if v not in seen]
+        if unknown:
+            raise AnalysisError(f"no session answered {field_id} = {unknown[0]!r} (answers "
+                                f"given: {', '.join(sorted(seen)) or 'none'})")  # fmt: skip
+        chosen = chosen[chosen[column].isin(values)]
+    return chosen
+
+
 def _select_sessions(
     sessions: pd.DataFrame, *, condition: str | None, participants: Iterable[str] | None,
     since: str | date | None, until: str | date | None, include_unfinished: bool,
+    profile: dict[str, list[str]] | None = None, group: tuple[str, str] | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """The sessions the filters keep. Dates are UTC days, both ends included."""
+    """The sessions the filters keep. Dates are UTC days, both ends included. ``group`` is
+    (column, value): the sessions of one group of a split (``--by``)."""
     chosen = sessions
     if not include_unfinished:
         chosen = chosen[chosen["status"] == "completed"]
+    if profile:
+        chosen = _profile_filter(chosen, sessions, profile)
+    if group is not None:
+        chosen = chosen[chosen[group[0]] == group[1]]
     if condition is not None:
         known = set(sessions["condition"].dropna())
         if condition not in known:
@@ -214,15 +312,18 @@ def summarise(
     include_unfinished: bool = False,
     times: str = "success",
     confidence: float = 0.95,
+    profile: dict[str, list[str]] | None = None,
 ) -> Summary:
     """The study summary (see the module docstring for the rules).
 
-    ``since`` and ``until`` are days (``YYYY-MM-DD``, UTC, inclusive) on the session's start.
+    ``since`` and ``until`` are days (``YYYY-MM-DD``, UTC, inclusive) on the session's start;
+    ``profile`` keeps the sessions whose profile answer to each field is one of its values.
     """
     # Only the projections' needed columns (never the events log): the fast path.
     return _summarise(
         _read_for_summary(db_path), condition=condition, participants=participants, since=since,
         until=until, include_unfinished=include_unfinished, times=times, confidence=confidence,
+        profile=profile,
     )  # fmt: skip
 
 
@@ -230,14 +331,16 @@ def _summarise(
     t: dict[str, pd.DataFrame], *, condition: str | None = None,
     participants: Iterable[str] | None = None, since: str | date | None = None,
     until: str | date | None = None, include_unfinished: bool = False, times: str = "success",
-    confidence: float = 0.95,
+    confidence: float = 0.95, profile: dict[str, list[str]] | None = None,
+    group: tuple[str, str] | None = None,
 ) -> Summary:  # fmt: skip
     """:func:`summarise` on tables already read (:func:`compare` reads them once for all)."""
     if times not in ("success", "all"):
         raise AnalysisError("times is 'success' (successful attempts) or 'all'")
     sessions = _select_sessions(
-        t["sessions"], condition=condition, participants=participants, since=since,
-        until=until, include_unfinished=include_unfinished,
+        _with_profile(t["sessions"], t["answers"]), condition=condition,
+        participants=participants, since=since, until=until,
+        include_unfinished=include_unfinished, profile=profile, group=group,
     ).reset_index(drop=True)  # fmt: skip
     ids = set(sessions["id"])
     # Each task from the versions the sessions ran (a task removed later keeps its row, with
@@ -261,14 +364,27 @@ def _summarise(
     attempts["time_s"] = attempts["time_ms"] / 1000
     attempts = attempts.drop(columns=["time_ms"]).rename(columns={"seq_rating": "seq"})
 
-    by_task = dict(tuple(attempts.groupby("task_id", sort=False)))
-    empty = attempts.iloc[0:0]
-    rows = [_task_row(task_id, task_defs[task_id].title, by_task.get(task_id, empty), times,
-                      confidence) for task_id in task_order([v.scenario for v in ran])]  # fmt: skip
-    tasks = pd.DataFrame(rows)
-
     def mine(df: pd.DataFrame) -> pd.DataFrame:
         return df[df["session_id"].isin(ids)]
+
+    answers = mine(t["answers"])
+    answers = answers[answers["questionnaire"] != "profile"].assign(
+        participant=lambda d: d["session_id"].map(who["participant"]))
+    targets = scenario.targets if scenario and scenario.targets else None
+    by_task = dict(tuple(attempts.groupby("task_id", sort=False)))
+    by_task_answers = dict(tuple(answers.groupby("task_id", sort=False)))
+    empty, no_answers = attempts.iloc[0:0], answers.iloc[0:0]
+    rows = [_task_row(task_id, task_defs[task_id].title, by_task.get(task_id, empty), times,
+                      confidence)
+            | _task_scores(by_task_answers.get(task_id, no_answers), confidence)
+            for task_id in task_order([v.scenario for v in ran])]  # fmt: skip
+    for row in rows:
+        row |= _task_targets(row, task_defs[row["task_id"]], targets,
+                             _timed(by_task.get(row["task_id"], empty), times),
+                             by_task.get(row["task_id"], empty)["seq"].dropna())  # fmt: skip
+    tasks = pd.DataFrame(rows)
+    session_answers = by_task_answers.get("", no_answers)
+    custom, free_text = _custom(answers, _blocks(ran), task_defs, confidence)
 
     errors = mine(t["errors"])
     errors_by_type = (
@@ -278,6 +394,7 @@ def _summarise(
 
     code = who["participant"]
     sus, sus_summary = _sus(_complete(mine(t["sus"])), code, confidence)
+    sus_summary |= _target_test(sus["sus"].to_numpy(dtype=float), _target(targets, "sus"))
     notes = mine(t["notes"])
     problems = _problems(notes[notes["kind"] == "problem"], len(ids))
     remarks = notes[notes["kind"] != "problem"].assign(
@@ -290,10 +407,16 @@ def _summarise(
                  "participants": list(participants) if participants is not None else None,
                  "since": _day(since, "--since"), "until": _day(until, "--until"),
                  "include_unfinished": include_unfinished, "times": times,
-                 "confidence": confidence},
-        umux_lite=_umux_lite(_complete(mine(t["umux"])), confidence), nps=_nps(mine(t["nps"])),
+                 "confidence": confidence, "profile": profile or None,
+                 **({"group": {"by": group[0], "value": group[1]}} if group else {})},
+        umux_lite=_umux_lite(_complete(mine(t["umux"])), confidence,
+                             _target(targets, "umux_lite")),
+        nps=_nps(mine(t["nps"])),
         attempts=attempts.reset_index(drop=True), notes=remarks, scenario=scenario,
         task_defs=task_defs, versions=_version_entries(every, ran, sessions),
+        csat=_score(session_answers, "csat", confidence, _target(targets, "csat")),
+        ces=_score(session_answers, "ces", confidence, _target(targets, "ces")),
+        custom=custom, free_text=free_text,
     )  # fmt: skip
 
 
@@ -337,14 +460,22 @@ def _task_row(
     """One task's completion, time, errors, assists and SEQ (the module docstring's rules)."""
     n = len(a)
     k = int(a["success"].sum())
-    row: dict[str, Any] = {"task_id": task_id, "title": title, "n": n, "successes": k}
+    alone = int((a["success"] & (a["assists"] == 0)).sum())
+    quit_ = int((a["outcome"] == "abandoned").sum())
+    row: dict[str, Any] = {"task_id": task_id, "title": title, "n": n, "successes": k,
+                           "successes_unassisted": alone, "abandoned": quit_}  # fmt: skip
     if n:
         low, high = stats.completion_ci(k, n, confidence)
+        ulow, uhigh = stats.completion_ci(alone, n, confidence)
         row |= {"completion": k / n, "completion_estimate": stats.completion_estimate(k, n),
-                "completion_low": low, "completion_high": high}  # fmt: skip
+                "completion_low": low, "completion_high": high,
+                "completion_unassisted": alone / n, "completion_unassisted_low": ulow,
+                "completion_unassisted_high": uhigh, "abandonment_rate": quit_ / n}  # fmt: skip
     else:
         row |= dict.fromkeys(("completion", "completion_estimate", "completion_low",
-                              "completion_high"), math.nan)  # fmt: skip
+                              "completion_high", "completion_unassisted",
+                              "completion_unassisted_low", "completion_unassisted_high",
+                              "abandonment_rate"), math.nan)  # fmt: skip
     secs = _timed(a, times)
     row["time_n"] = len(secs)
     if len(secs):
@@ -366,6 +497,7 @@ def _task_row(
     row["assists_per_attempt"] = float(a["assists"].mean()) if n else math.nan
     seq = a["seq"].dropna().to_numpy(dtype=int)
     m, lo, hi = stats.seq_summary(seq, confidence) if len(seq) else (math.nan,) * 3
+    lo, hi = stats.clipped(lo, hi, 1, 7)
     row |= {"seq_n": len(seq), "seq_mean": m, "seq_low": lo, "seq_high": hi}
     return row
 
@@ -437,6 +569,7 @@ def _sus(
     summary: dict[str, Any] = {"n": len(sus)}
     if len(sus):
         mean, low, high = stats.mean_ci(sus["sus"].to_numpy(dtype=float), confidence)
+        low, high = stats.clipped(low, high, 0, 100)
         summary |= {
             "mean": mean, "low": low, "high": high,
             "sd": float(sus["sus"].std(ddof=1)) if len(sus) > 1 else math.nan,
@@ -452,7 +585,8 @@ def _sus(
     return sus, summary
 
 
-def _umux_lite(wide: pd.DataFrame, confidence: float) -> dict[str, Any]:
+def _umux_lite(wide: pd.DataFrame, confidence: float,
+               target: tuple[float, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """UMUX-Lite mean with its t interval, and the mean mapped onto the SUS scale.
 
     Only participants who rated both items: the UMUX-Lite has two items and no published
@@ -465,9 +599,10 @@ def _umux_lite(wide: pd.DataFrame, confidence: float) -> dict[str, Any]:
     out: dict[str, Any] = {"n": len(scores)}
     if scores:
         mean, low, high = stats.mean_ci(scores, confidence)
+        low, high = stats.clipped(low, high, 0, 100)
         out |= {"mean": mean, "low": low, "high": high,
                 "sus_equivalent": stats.umux_lite_sus(mean)}  # fmt: skip
-    return out | _left_out(wide, declined_ok=0)
+    return out | _left_out(wide, declined_ok=0) | _target_test(np.array(scores), target)
 
 
 def _nps(answers: pd.DataFrame) -> dict[str, Any]:
@@ -486,6 +621,150 @@ def _nps(answers: pd.DataFrame) -> dict[str, Any]:
                 "passives": len(ratings) - promoters - detractors, "detractors": detractors}  # fmt: skip
     k = int(declined.sum())
     return out | {"left_out": k, "left_out_declined": k, "left_out_unanswered": 0}
+
+
+# ---------------------------------------------------------------------------------------------
+# CSAT, CES, the study's own questions, targets.
+
+PUBLISHED_AVERAGES: dict[str, tuple[float, str]] = {
+    "completion": (0.78, "published average (Sauro 2011: 78% over almost 1,200 tasks)"),
+    "sus": (68.0, "published average (Sauro 2011: SUS 68 over 500 studies)"),
+    "seq": (5.5, "published average (Sauro 2012: SEQ about 5.5)"),
+}
+"""The targets used where the scenario sets none (Sauro & Lewis 2016, ch. 4)."""
+
+
+def _target(targets: Any, name: str) -> tuple[float, str] | None:
+    """The target for a score and where it comes from: the scenario's ``targets:``, else the
+    published average, else none."""
+    mine = getattr(targets, name, None) if targets is not None else None
+    if mine is not None:
+        return float(mine), "study target"
+    return PUBLISHED_AVERAGES.get(name)
+
+
+def _target_test(values: np.ndarray, target: tuple[float, str] | None) -> dict[str, Any]:
+    """``target``: {target, source, p, confidence} of a mean against its target (one-sided t,
+    H1: the mean exceeds it; :func:`usetest.stats.mean_target_test`)."""
+    if target is None:
+        return {}
+    goal, source = target
+    test = (stats.mean_target_test(values, goal) if len(values)
+            else stats.TargetTest(math.nan, math.nan))  # fmt: skip
+    return {"target": {"target": goal, "source": source, "p": test.p_value,
+                       "confidence": test.confidence}}  # fmt: skip
+
+
+def _task_targets(row: dict[str, Any], task: Task, targets: Any, secs: np.ndarray,
+                  seq: pd.Series) -> dict[str, Any]:  # fmt: skip
+    """A task's targets (completion always: its own, the study's, or the published average;
+    time when the task sets one; SEQ: the study's or the published average) and the one-sided
+    tests against them (Sauro & Lewis 2016, ch. 4)."""
+    if task.target_completion is not None:
+        completion = (float(task.target_completion), "task target")
+    else:
+        completion = _target(targets, "completion")
+    assert completion is not None  # there is a published average
+    out: dict[str, Any] = {}
+    n, k = row["n"], row["successes"]
+    test = (stats.completion_target_test(k, n, completion[0]) if n
+            else stats.TargetTest(math.nan, math.nan))  # fmt: skip
+    out |= {"target_completion": completion[0], "target_completion_source": completion[1],
+            "target_completion_p": test.p_value, "target_completion_confidence": test.confidence}
+    if task.target_time is not None:
+        test = (stats.time_target_test(secs, float(task.target_time)) if len(secs)
+                else stats.TargetTest(math.nan, math.nan))  # fmt: skip
+        out |= {"target_time_s": float(task.target_time), "target_time_source": "task target",
+                "target_time_p": test.p_value, "target_time_confidence": test.confidence}
+    else:
+        out |= dict.fromkeys(_TARGET_KEYS["time"], None)
+    if task.seq:
+        goal, source = _target(targets, "seq") or (math.nan, "")
+        values = seq.to_numpy(dtype=float)
+        test = (stats.mean_target_test(values, goal) if len(values)
+                else stats.TargetTest(math.nan, math.nan))  # fmt: skip
+        out |= {"target_seq": goal, "target_seq_source": source, "target_seq_p": test.p_value,
+                "target_seq_confidence": test.confidence}
+    else:
+        out |= dict.fromkeys(_TARGET_KEYS["seq"], None)
+    return out
+
+
+_SCORES = {"csat": ("satisfied_share", stats.csat_summary),
+           "ces": ("agree_share", stats.ces_summary)}  # fmt: skip
+
+
+def _ratings(answers: pd.DataFrame, questionnaire: str) -> tuple[np.ndarray, int]:
+    """The ratings given to a one-item questionnaire, and how many declined it."""
+    rows = answers[answers["questionnaire"] == questionnaire]
+    declined = rows["declined"].fillna(0).astype(bool) | rows["value_num"].isna()
+    return rows.loc[~declined, "value_num"].to_numpy(dtype=float), int(declined.sum())
+
+
+def _score(answers: pd.DataFrame, name: str, confidence: float,
+           target: tuple[float, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """CSAT (top-two-box share and mean) or CES 2.0 (mean and share agreeing) with the t
+    interval of the mean, clipped to the scale (:func:`usetest.stats.csat_summary`,
+    :func:`usetest.stats.ces_summary`); a declined answer is left out and counted."""
+    share, summary = _SCORES[name]
+    values, declined = _ratings(answers, name)
+    out: dict[str, Any] = {"n": len(values)}
+    if len(values):
+        r = summary(values, confidence)
+        out |= {"mean": r.mean, "low": r.low, "high": r.high, share: r.share}
+    out |= {"left_out": declined, "left_out_declined": declined, "left_out_unanswered": 0}
+    return out | _target_test(values, target)
+
+
+def _task_scores(answers: pd.DataFrame, confidence: float) -> dict[str, Any]:
+    """CSAT and CES asked after one task, as the task row's flat columns."""
+    out: dict[str, Any] = {}
+    for name, (share, _) in _SCORES.items():
+        r = _score(answers, name, confidence)
+        out |= {f"{name}_n": r["n"], f"{name}_mean": r.get("mean", math.nan),
+                f"{name}_low": r.get("low", math.nan), f"{name}_high": r.get("high", math.nan),
+                f"{name}_{share}": r.get(share, math.nan)}  # fmt: skip
+    return out
+
+
+def _blocks(ran: list[_Version]) -> dict[str, Any]:
+    """The study's own questionnaires by id, as the newest version that has each defines it."""
+    return {q.id: q for v in ran for q in v.scenario.questionnaires if not isinstance(q, str)}
+
+
+def _custom(answers: pd.DataFrame, blocks: dict[str, Any], task_defs: dict[str, Task],
+            confidence: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """Every answer to the study's own questions: per rating item (and per task it was asked
+    after) n, mean with its t interval clipped to 1–points, and the count per scale point;
+    per free-text question the answers, each with its participant. Blocks in scenario order,
+    asked after the session first, then after each task in task order."""
+    likert, texts = [], []
+    order = {task_id: i for i, task_id in enumerate(task_defs, start=1)}
+    mine = answers[answers["questionnaire"].isin(list(blocks))]
+    for (qid, task_id), group in sorted(mine.groupby(["questionnaire", "task_id"]),
+                                        key=lambda kv: (list(blocks).index(kv[0][0]),
+                                                        order.get(kv[0][1], 0))):  # fmt: skip
+        for item in blocks[qid].items:
+            rows = group[group["item"] == item.id]
+            declined = rows["declined"].fillna(0).astype(bool)
+            where = {"questionnaire": qid, "item": item.id, "text": item.text, "task_id": task_id}
+            if item.type == "text":
+                given = rows[~declined & rows["value_text"].notna()]
+                texts.append(where | {"answers": [
+                    {"participant": str(p), "text": str(x)}
+                    for p, x in zip(given["participant"], given["value_text"], strict=True)],
+                    "declined": int(declined.sum())})  # fmt: skip
+                continue
+            values = rows.loc[~declined & rows["value_num"].notna(), "value_num"].to_numpy(float)
+            entry = where | {"n": len(values), "points": item.points, "declined": int(declined.sum()),
+                             "mean": math.nan, "low": math.nan, "high": math.nan,
+                             "counts": [int((values == p).sum()) for p in range(1, item.points + 1)]}
+            if len(values):
+                mean, low, high = stats.mean_ci(values, confidence)
+                low, high = stats.clipped(low, high, 1, item.points)
+                entry |= {"mean": mean, "low": low, "high": high}
+            likert.append(entry)
+    return likert, texts
 
 
 def _problems(probs: pd.DataFrame, tested: int) -> pd.DataFrame:
@@ -522,7 +801,7 @@ class Comparisons:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": "usetest-comparison/1",
+            "format": "usetest-comparison/2",
             "by": self.by,
             "summaries": {c: s.to_dict() for c, s in self.summaries.items()},
             "tasks": _records(self.tasks),
@@ -540,46 +819,82 @@ def compare(
     the difference is given as the ratio of geometric means a/b with its CI. SUS: Welch's
     t on the participants' scores. A test needs at least two values on each side; where that
     is missing the p-value is null and ``note`` says why.
+
+    ``by`` is ``condition`` or ``profile.ID`` (the answers to a profile question: one group per
+    answer given, in the question's option order; sessions that declined it are in no group).
     """
-    if by != "condition":
-        raise AnalysisError(f"cannot compare by {by!r}: only by condition")
-    if filters.pop("condition", None) is not None:
-        raise AnalysisError("--condition and --by condition exclude each other — give one")
-    t = _read_for_summary(db_path)  # once: every condition's summary is computed from it
-    conditions = _conditions(t)
-    if len(conditions) < 2:
-        raise AnalysisError("a comparison needs sessions in two or more conditions; this "
-                            f"database has {len(conditions) or 'no'} condition"
-                            f"{'' if len(conditions) == 1 else 's'}")  # fmt: skip
-    return _compare(t, conditions, confidence, filters)
+    t = _read_for_summary(db_path)  # once: every group's summary is computed from it
+    return _compare(t, _groups(t, by, filters), confidence, filters, by=by)
+
+
+def _groups(t: dict[str, pd.DataFrame], by: str, filters: dict[str, Any]) -> list[str]:
+    """The groups of a split ``by`` (two or more, else an error saying what there is)."""
+    if by == "condition":
+        if filters.pop("condition", None) is not None:
+            raise AnalysisError("--condition and --by condition exclude each other — give one")
+        groups = _conditions(t)
+        what = "condition"
+    elif by.startswith(PROFILE_PREFIX):
+        groups = _profile_groups(t, by.removeprefix(PROFILE_PREFIX))
+        what = f"answer to the profile question {by.removeprefix(PROFILE_PREFIX)}"
+    else:
+        raise AnalysisError(f"cannot compare by {by!r}: use --by condition or --by profile.ID")
+    if len(groups) < 2:
+        raise AnalysisError(f"a comparison needs sessions in two or more groups; this database "
+                            f"has {len(groups) or 'no'} {what}{'' if len(groups) == 1 else 's'}")  # fmt: skip
+    return groups
+
+
+def _profile_groups(t: dict[str, pd.DataFrame], field_id: str) -> list[str]:
+    """The answers given to a profile question, in its option order (then any others)."""
+    sessions = _with_profile(t["sessions"], t["answers"])
+    column = PROFILE_PREFIX + field_id
+    if column not in sessions:
+        known = [c.removeprefix(PROFILE_PREFIX) for c in sessions if c.startswith(PROFILE_PREFIX)]
+        raise AnalysisError(f"no session has a profile answer for {field_id!r} (answered: "
+                            f"{', '.join(known) or 'none — the scenario asks no profile'})")  # fmt: skip
+    seen = set(sessions[column].dropna())
+    options = [o for v in reversed(_versions(t["scenarios"])) for q in v.scenario.profile
+               if q.id == field_id for o in q.options]  # fmt: skip
+    declared = list(dict.fromkeys(o for o in options if o in seen))
+    return declared + sorted(seen - set(declared))
 
 
 def study_results(
-    db_path: str | Path, *, confidence: float = 0.95, **filters: Any
+    db_path: str | Path, *, confidence: float = 0.95, by: str | None = None, **filters: Any
 ) -> tuple[Summary, Comparisons | None]:
     """The summary and, when the sessions kept span two or more conditions and no single
-    condition was asked for, the comparison of those conditions; from one read of the database.
-    What reports, exports and the results view show."""
-    return results_from_tables(_read_for_summary(db_path), confidence=confidence, **filters)
+    condition was asked for, the comparison of those conditions (or, with ``by``, of the
+    groups :func:`compare` makes); from one read of the database. What reports, exports and
+    the results view show."""
+    return results_from_tables(_read_for_summary(db_path), confidence=confidence, by=by,
+                               **filters)  # fmt: skip
 
 
 def results_from_tables(
-    t: dict[str, pd.DataFrame], *, confidence: float = 0.95, **filters: Any
+    t: dict[str, pd.DataFrame], *, confidence: float = 0.95, by: str | None = None,
+    **filters: Any,
 ) -> tuple[Summary, Comparisons | None]:
     """:func:`study_results` on tables already read (:func:`read_summary_tables`)."""
     summary = _summarise(t, confidence=confidence, **filters)
-    conditions = _conditions(t) if filters.get("condition") is None else []
     rest = {k: v for k, v in filters.items() if k != "condition"}
+    if by is not None:
+        rest = dict(filters)
+        return summary, _compare(t, _groups(t, by, rest), confidence, rest, by=by)
+    conditions = _conditions(t) if filters.get("condition") is None else []
     comparisons = _compare(t, conditions, confidence, rest) if len(conditions) >= 2 else None
     return summary, comparisons
 
 
 def _compare(
-    t: dict[str, pd.DataFrame], conditions: list[str], confidence: float, filters: dict[str, Any]
+    t: dict[str, pd.DataFrame], conditions: list[str], confidence: float, filters: dict[str, Any],
+    by: str = "condition",
 ) -> Comparisons:
     summaries = {
-        c: _summarise(t, condition=c, confidence=confidence, **filters) for c in conditions
-    }
+        c: _summarise(t, confidence=confidence, **filters,
+                      **({"condition": c} if by == "condition" else {"group": (by, c)}))
+        for c in conditions
+    }  # fmt: skip
     task_rows, sus_rows = [], []
     for i, a in enumerate(conditions):
         for b in conditions[i + 1 :]:
@@ -587,7 +902,7 @@ def _compare(
             for task_id in sa.tasks["task_id"] if len(sa.tasks) else []:
                 task_rows.append(_compare_task(task_id, a, b, sa, sb, confidence))
             sus_rows.append(_compare_sus(a, b, sa, sb, confidence))
-    return Comparisons(by="condition", summaries=summaries, tasks=pd.DataFrame(task_rows),
+    return Comparisons(by=by, summaries=summaries, tasks=pd.DataFrame(task_rows),
                        sus=pd.DataFrame(sus_rows))  # fmt: skip
 
 
@@ -611,9 +926,10 @@ def _compare_task(
     if len(ta) and len(tb):
         xa, xb = int(ta["success"].sum()), int(tb["success"].sum())
         c = stats.two_proportion_test(xa, len(ta), xb, len(tb), confidence)
+        low, high = stats.clipped(c.low, c.high, -1, 1)
         row |= {"completion_a": xa / len(ta), "completion_b": xb / len(tb),
-                "completion_difference": c.difference, "completion_difference_low": c.low,
-                "completion_difference_high": c.high, "completion_p": c.p_value}  # fmt: skip
+                "completion_difference": c.difference, "completion_difference_low": low,
+                "completion_difference_high": high, "completion_p": c.p_value}  # fmt: skip
     else:
         notes.append("completion: no attempts on one side")
     secs_a, secs_b = _timed(ta, times), _timed(tb, times)
@@ -632,9 +948,10 @@ def _compare_sus(a: str, b: str, sa: Summary, sb: Summary, confidence: float) ->
     row: dict[str, Any] = {"a": a, "b": b, "n_a": len(scores_a), "n_b": len(scores_b)}
     if len(scores_a) >= 2 and len(scores_b) >= 2:
         c = stats.welch_t(scores_a, scores_b, confidence)
+        low, high = stats.clipped(c.low, c.high, -100, 100)
         row |= {"mean_a": sum(scores_a) / len(scores_a), "mean_b": sum(scores_b) / len(scores_b),
-                "difference": c.difference, "difference_low": c.low,
-                "difference_high": c.high, "t": c.statistic, "df": c.df, "p": c.p_value,
+                "difference": c.difference, "difference_low": low,
+                "difference_high": high, "t": c.statistic, "df": c.df, "p": c.p_value,
                 "note": ""}  # fmt: skip
     else:
         row["note"] = "fewer than two SUS scores on one side"

@@ -191,9 +191,12 @@ def new(file: Path, force: bool) -> None:
               help="With --resume --participant: the session is open in another usetest that is "
                    "frozen or unreachable; take it over (that app can no longer save to it).")
 @click.option("--yes", "-y", "yes", is_flag=True, help="Do not ask before a --take-over.")
+@click.option("--profile-answer", "profile_answers", multiple=True, metavar="ID=VALUE",
+              help="A profile question answered beforehand (repeatable): the option's text or "
+                   "number, the number, the text; ID= declines it. The app asks the others.")
 def run(scenario: Path, db_path: Path | None, participant: str | None, moderator: str | None,
         condition: str | None, resume: bool, plan: bool, consent: bool, take_over: bool,
-        yes: bool) -> None:  # fmt: skip
+        yes: bool, profile_answers: tuple[str, ...]) -> None:  # fmt: skip
     """Run sessions of SCENARIO in the moderator app; every event goes to the database.
 
     \b
@@ -202,6 +205,8 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
       usetest run scenarios/checkout.yaml --participant P07 --condition redesign
       usetest run scenarios/checkout.yaml --resume        # continue an interrupted session
       usetest run scenarios/checkout.yaml --resume --participant P07   # that one, no list
+      usetest run scenarios/my-study.yaml --participant P08 --consent \\
+          --profile-answer age=30-44 --profile-answer experience=12   # profile on paper
     """
     from usetest import store
     from usetest.scenario import ScenarioError, load_scenario
@@ -216,6 +221,7 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
         sys.exit(EXIT_INVALID)
     db_path = db_path or Path("results") / f"{scenario.stem}.db"
     participant, moderator = _checked_codes(participant, moderator)
+    profile = _profile_answers(loaded, profile_answers, resume)
     if plan:
         _print_plan(loaded, db_path, participant, condition)
         return
@@ -224,7 +230,8 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
 
     try:
         app = make_app(loaded, db_path, participant=participant, moderator=moderator,
-                       condition=condition, resume=resume, consent=consent)  # fmt: skip
+                       condition=condition, resume=resume, consent=consent,
+                       profile=profile)  # fmt: skip
     except store.StoreError as exc:
         _fail(str(exc))
     app.take_over = take_over  # confirmed in _check_resume
@@ -241,6 +248,22 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
                   128 + signal.Signals[app.closed_by_signal].value)  # fmt: skip
     except OSError:  # the terminal is gone (SIGHUP): nobody to tell; the session is saved
         sys.exit(128 + signal.SIGHUP.value if app.closed_by_signal else EXIT_INVALID)
+
+
+def _profile_answers(loaded: Any, given: tuple[str, ...], resume: bool) -> dict[str, Any]:
+    """``--profile-answer ID=VALUE`` checked against the scenario's questions, or exit 2 now."""
+    from usetest.profile import ProfileAnswerError, parse_assignments
+
+    if not given:
+        return {}
+    if resume:
+        _fail("--profile-answer goes with a new session: a resumed session keeps the profile "
+              "recorded when it started", EXIT_USAGE)  # fmt: skip
+    try:
+        return parse_assignments(loaded.scenario.profile, given)
+    except ProfileAnswerError as exc:
+        _fail(f"--profile-answer: {exc}; nothing was started or recorded", EXIT_USAGE)
+    return {}  # not reached
 
 
 def _checked_codes(participant: str | None, moderator: str | None) -> tuple[str | None, str | None]:
@@ -582,6 +605,12 @@ def _filter_options(command: Callable[..., None]) -> Callable[..., None]:
                      help="Include sessions not completed (in progress or abandoned)."),
         click.option("--all-attempts", is_flag=True,
                      help="Time on task over all attempts, not only successes."),
+        click.option("--profile", "profile", multiple=True, metavar="ID=VALUE",
+                     help="Only participants who gave this profile answer (repeat: one of the "
+                          "values per question, every question given)."),
+        click.option("--by", "by", default=None, metavar="condition|profile.ID",
+                     help="Split by condition or by the answer to a profile question, with the "
+                          "tests between the groups."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
@@ -589,20 +618,31 @@ def _filter_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _filters(condition: str | None, participants: tuple[str, ...], since: str | None,
-             until: str | None, include_unfinished: bool, all_attempts: bool) -> dict[str, Any]:  # fmt: skip
+             until: str | None, include_unfinished: bool, all_attempts: bool,
+             profile: tuple[str, ...], by: str | None) -> dict[str, Any]:  # fmt: skip
+    """The analysis filters from the command line (``by`` only when given)."""
+    answers: dict[str, list[str]] = {}
+    for given in profile:
+        field_id, sep, value = given.partition("=")
+        if not sep or not field_id.strip():
+            raise click.BadParameter(f"{given!r} is not ID=VALUE, e.g. --profile experience=novice",
+                                     param_hint="--profile")  # fmt: skip
+        answers.setdefault(field_id.strip().removeprefix("profile."), []).append(value.strip())
+    if by is not None and by != "condition" and not by.startswith("profile."):
+        raise click.BadParameter(f"{by!r}: use condition or profile.ID (a profile question's id)",
+                                 param_hint="--by")  # fmt: skip
     return {"condition": condition, "participants": list(participants) or None, "since": since,
             "until": until, "include_unfinished": include_unfinished,
-            "times": "all" if all_attempts else "success"}  # fmt: skip
+            "times": "all" if all_attempts else "success", "profile": answers or None,
+            **({"by": by} if by else {})}  # fmt: skip
 
 
 @cli.command()
 @click.argument("db", type=click.Path(path_type=Path))
 @_filter_options
-@click.option("--by", "by", type=click.Choice(["condition"]), default=None,
-              help="One summary per condition, and the tests between them.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
-def summary(db: Path, by: str | None, fmt: str, **options: Any) -> None:
+def summary(db: Path, fmt: str, **options: Any) -> None:
     """Print the study summary: completion, time on task, errors, SEQ, SUS, problems.
 
     \b
@@ -610,12 +650,15 @@ def summary(db: Path, by: str | None, fmt: str, **options: Any) -> None:
       usetest summary results/checkout.db
       usetest summary results/checkout.db --since 2026-11-01 --participant P03
       usetest summary results/checkout.db --by condition --format json > summary.json
+      usetest summary results/checkout.db --by profile.experience
+      usetest summary results/checkout.db --profile age=18-29 --profile age=30-39
     """
     import json
 
     from usetest.analysis import compare, summarise
 
     filters = _filters(**options)  # an AnalysisError is a message (the group maps it)
+    by = filters.pop("by", None)
     result: Any = compare(db, by=by, **filters) if by else summarise(db, **filters)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -623,7 +666,7 @@ def summary(db: Path, by: str | None, fmt: str, **options: Any) -> None:
         import pandas as pd
 
         if by:
-            frames = [s.tasks.assign(condition=c) for c, s in result.summaries.items()]
+            frames = [s.tasks.assign(**{by: c}) for c, s in result.summaries.items()]
             click.echo(pd.concat(frames).to_csv(index=False), nl=False)
         else:
             click.echo(result.tasks.to_csv(index=False), nl=False)
@@ -635,7 +678,9 @@ def summary(db: Path, by: str | None, fmt: str, **options: Any) -> None:
         _print_summary(result, None)
 
 
-def _print_comparisons(result: Any) -> None:
+def _print_grid(grid: Any, title: str = "", notes: bool = True) -> None:
+    """A table of :mod:`usetest.present` in the terminal: its 80-column layout (the columns
+    marked narrow, each interval under its value), text shown as typed (no markup)."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -643,110 +688,71 @@ def _print_comparisons(result: Any) -> None:
 
     from usetest.plain import escaped
 
-    def num(v: Any, fmt: str) -> str:
-        return "–" if v is None or v != v else fmt.format(v)
-
+    narrow = grid.narrow()
+    table = Table(title=Text(escaped(title)) if title else None, title_justify="left",
+                  box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True,
+                  show_edge=False)  # fmt: skip
+    for i, column in enumerate(narrow.columns):
+        table.add_column(Text(column.short or column.title),
+                         justify="right" if column.numeric else "left",
+                         no_wrap=column.numeric or i == 0)  # fmt: skip
+    for row in narrow.rows:
+        table.add_row(*(Text(escaped(cell.stacked())) for cell in row))
     console = Console()
-    rows = result.tasks.to_dict(orient="records")
-    for a, b in dict.fromkeys((r["a"], r["b"]) for r in rows):
-        pair = [r for r in rows if (r["a"], r["b"]) == (a, b)]
-        table = Table(title=Text(escaped(f"Compared: {a} (a) vs {b} (b)")), title_justify="left",
-                      box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)  # fmt: skip
-        table.add_column("task", no_wrap=True)
-        for col in ("success\na / b", "difference\n(95% CI)", "p\n(N−1)", "time\na / b",
-                    "p\n(Welch)"):  # fmt: skip
-            table.add_column(col, justify="right", no_wrap=True)
-        notes = any(r.get("note") for r in pair)
-        if notes:
-            table.add_column("note")
-        for r in pair:
-            table.add_row(
-                str(r["task_id"]),
-                f"{num(r.get('completion_a'), '{:.0%}')} /\n{num(r.get('completion_b'), '{:.0%}')}",
-                f"{num(r.get('completion_difference'), '{:+.0%}')}\n"
-                f"({num(r.get('completion_difference_low'), '{:+.0%}')} to "
-                f"{num(r.get('completion_difference_high'), '{:+.0%}')})",
-                num(r.get("completion_p"), "{:.3f}"),
-                f"{num(r.get('time_ratio'), '{:.2f}')}\n"
-                f"({num(r.get('time_ratio_low'), '{:.2f}')}–{num(r.get('time_ratio_high'), '{:.2f}')})",
-                num(r.get("time_p"), "{:.3f}"), *([r.get("note") or ""] if notes else []),
-            )  # fmt: skip
-        console.print(table)
-    for r in result.sus.to_dict(orient="records"):
-        if r.get("note"):
-            console.print(escaped(f"SUS {r['a']} vs {r['b']}: {r['note']}"), markup=False,
-                          highlight=False)  # fmt: skip
-        else:
-            console.print(escaped(
-                f"SUS {r['a']} {r['mean_a']:.1f} vs {r['b']} {r['mean_b']:.1f}: difference "
-                f"{r['difference']:+.1f} (95% CI {r['difference_low']:+.1f} to "
-                f"{r['difference_high']:+.1f}), Welch t({r['df']:.1f}) = {r['t']:.2f}, "
-                f"p = {r['p']:.3f}"), markup=False, highlight=False,
-            )  # fmt: skip
+    console.print(table)
+    for note in narrow.notes if notes else []:
+        console.print(escaped(note), markup=False, highlight=False)
 
 
-def _print_summary(s: object, condition: str | None) -> None:
-    import math
-
-    from rich import box
+def _say_plain(text: str) -> None:
+    """A line of results, escaped and without markup."""
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
-    from usetest.analysis import Summary
     from usetest.plain import escaped
+
+    Console().print(escaped(text), markup=False, highlight=False)
+
+
+def _print_comparisons(result: Any) -> None:
+    from usetest import present
+
+    pairs = result.tasks.to_dict(orient="records")
+    grid = present.comparison_grid(result)
+    for a, b in dict.fromkeys((r["a"], r["b"]) for r in pairs):
+        keep = [i for i, r in enumerate(pairs) if (r["a"], r["b"]) == (a, b)]
+        _print_grid(present.Grid(grid.columns, [grid.rows[i] for i in keep]),
+                    f"Compared: {a} (a) vs {b} (b)")  # fmt: skip
+    for line in present.comparison_sus_lines(result):
+        _say_plain(line)
+
+
+def _print_summary(s: object, group: str | None) -> None:
+    from usetest import present
+    from usetest.analysis import Summary
 
     assert isinstance(s, Summary)
-
-    def num(v: float, fmt: str = "{:.1f}") -> str:
-        return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
-
-    console = Console()
-    title = f"{s.study} — {len(s.sessions)} participants" + (f" — {condition}" if condition else "")
-    table = Table(title=Text(escaped(title)), title_justify="left",  # as typed: no markup
-                  box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)  # fmt: skip
-    def secs(v: float) -> str:  # 65.8 s reads as 66 in a table; 4.3 s keeps its decimal
-        return num(v, "{:.0f}" if v is not None and v == v and v >= 10 else "{:.1f}")
-
-    widest = max((len(str(t)) for t in s.tasks.get("task_id", [])), default=4)
-    table.add_column("task", no_wrap=True, min_width=min(widest, 24))
-    # the 95% intervals go on a second line in the cell, so the table fits 80 columns
-    for col in ("n", "success\n(95% CI)", "time s\n(95% CI)", "errors /\nattempt",
-                "assists /\nattempt", "SEQ\n(95% CI)"):  # fmt: skip
-        table.add_column(col, justify="right", no_wrap=True)
-    for _, t in s.tasks.iterrows():
-        table.add_row(
-            str(t["task_id"]), str(t["n"]),
-            f"{num(t['completion'] * 100, '{:.0f}%')}\n({num(t['completion_low'] * 100, '{:.0f}')}–"
-            f"{num(t['completion_high'] * 100, '{:.0f}')})",
-            f"{secs(t['time_s'])}\n({secs(t['time_low_s'])}–{secs(t['time_high_s'])})",
-            num(t["errors_per_attempt"], "{:.2f}"), num(t["assists_per_attempt"], "{:.2f}"),
-            f"{num(t['seq_mean'])}\n({num(t['seq_low'])}–{num(t['seq_high'])})",
-        )  # fmt: skip
-    console.print(table)
-    if len(s.versions) > 1:  # the scenario was edited between participants
-        ran = "; ".join(f"version {v['version']}: {', '.join(v['participants'])}"
-                        for v in s.versions)  # fmt: skip
-        console.print(escaped(f"The study ran in {len(s.versions)} versions ({ran}); each task "
-                              "counts the sessions that had it (usetest report says what "
-                              "changed)."), markup=False, highlight=False)  # fmt: skip
-    from usetest.analysis import left_out_note
-
-    sus = s.sus_summary
-    declined = left_out_note(sus, "sus")  # scored from nine items / left out, and why
-    if sus.get("n"):
-        console.print(
-            f"SUS (n={sus['n']}): {sus['mean']:.1f} (95% CI {num(sus['low'])}–{num(sus['high'])}), "
-            f"grade {sus['grade']}, {sus['adjective']}, {sus['acceptability']}, "
-            f"percentile {sus['percentile']:.0f}" + (f"; {declined}" if declined else ""),
-            markup=False, highlight=False,
-        )  # fmt: skip
-    elif declined:
-        console.print(f"SUS: no score — {declined}", markup=False, highlight=False)
-    for _, p in s.problems.iterrows():
-        console.print(escaped(f"problem: {p['problem']} — {p['participants']}/{p['tested']} "
-                              f"participants, worst severity {p['worst_severity']}"),
-                      markup=False, highlight=False)  # fmt: skip
+    title = f"{s.study} — {len(s.sessions)} participants" + (f" — {group}" if group else "")
+    _print_grid(present.task_grid(s), title)
+    after = present.task_after_grid(s)
+    if after is not None:
+        _print_grid(after, "Asked after tasks")
+    if line := present.versions_line(s):
+        _say_plain(line)
+    for label, text in present.satisfaction_facts(s):
+        _say_plain(f"{label}: {text}")
+    custom = present.custom_grid(s)
+    if custom is not None:
+        _print_grid(custom, "The study's own questions")
+    if s.free_text:
+        k = sum(len(q["answers"]) for q in s.free_text)
+        _say_plain(f"Free text: {k} answer{'' if k == 1 else 's'} to {len(s.free_text)} "
+                   "question(s) — usetest report lists them")  # fmt: skip
+    targets = present.target_grid(s)
+    if targets.rows:
+        _print_grid(targets, "Targets")
+    for p in s.problems.to_dict(orient="records"):
+        _say_plain(f"problem: {p['problem']} — {p['participants']}/{p['tested']} participants, "
+                   f"worst severity {present.num(p['worst_severity'], 0)}")  # fmt: skip
 
 
 @cli.command()
@@ -761,8 +767,11 @@ def _print_summary(s: object, condition: str | None) -> None:
 @click.option("--raw-formulas", is_flag=True,
               help="CSV/xlsx: write text beginning with = + - @ tab or CR as it is (by default "
                    "it is prefixed with ' so a spreadsheet does not run it as a formula).")
+@click.option("--profile", "profile", multiple=True, metavar="ID=VALUE",
+              help="The summary tables only over participants who gave this profile answer "
+                   "(repeatable); the database tables are exported whole.")
 def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | None,
-           raw_formulas: bool) -> None:  # fmt: skip
+           raw_formulas: bool, profile: tuple[str, ...]) -> None:  # fmt: skip
     """Export every table and the summary tables, one file per table (a sheet each in xlsx).
 
     The files appear together when all are written (metadata.json last); an export that fails
@@ -774,6 +783,7 @@ def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | No
       usetest export results/checkout.db --format parquet --out exports/ --pseudonymise
     """
     interrupted = f"export interrupted before it began: nothing in {out_dir} was changed"
+    answers = _filters(None, (), None, None, False, False, profile, None)["profile"]
     try:  # importing pandas takes a moment: ctrl-C then is a message too, not "Aborted!"
         from usetest.analysis import AnalysisError
         from usetest.export import ExportError, ExportInterrupted
@@ -788,7 +798,8 @@ def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | No
                 bar.update(done - bar.pos)
 
             files = do_export(db, out_dir, fmt, pseudonymise=pseudonymise, salt=salt,
-                              progress=progress, raw_formulas=raw_formulas)  # fmt: skip
+                              progress=progress, raw_formulas=raw_formulas,
+                              profile=answers)  # fmt: skip
     except ExportInterrupted as exc:
         _fail(str(exc), 130)  # the shell's code for ctrl-C
     except KeyboardInterrupt:
@@ -911,10 +922,150 @@ def _print_plan(loaded: object, db_path: Path, participant: str | None,
     for i, task_id in enumerate(order, start=1):
         task = sc.task(task_id)
         limit = f" [{task.time_limit}s]" if task.time_limit else ""
-        click.echo(f"  {i}. {escaped(task.title, one_line=True)}{limit}")
-    if sc.questionnaires:
-        names = [q if isinstance(q, str) else q.id for q in sc.questionnaires]
+        after = f", then {', '.join(task.after)}" if task.after else ""  # validated ids
+        click.echo(f"  {i}. {escaped(task.title, one_line=True)}{limit}{after}")
+    names = [q if isinstance(q, str) else q.id for q in sc.questionnaires
+             if isinstance(q, str) or q.at_end]  # fmt: skip
+    if names:
         click.echo(f"then: {', '.join(names)}")
+
+
+# --- usetest plan (docs/planning.md) ---------------------------------------------------------
+
+_PLAN_FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]),
+                            default="table", show_default=True)  # fmt: skip
+_CONFIDENCE = click.option("--confidence", type=click.FloatRange(0, 1, min_open=True,
+                           max_open=True), default=0.95, show_default=True,
+                           help="Confidence level, 0–1.")  # fmt: skip
+_METRIC = click.option("--metric", type=click.Choice(["completion", "rating", "time"]),
+                       required=True, help="completion rate, mean rating, or mean time.")  # fmt: skip
+
+
+def _show_plan(result: Any, fmt: str) -> None:
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for line in result.table():
+            _say(line)
+
+
+@cli.group()
+def plan() -> None:
+    """Plan a study: participants for a margin of error, to discover problems, to compare.
+
+    Every answer names its formula and source (Sauro & Lewis 2016; docs/planning.md).
+
+    \b
+    Examples:
+      usetest plan margin --metric completion --margin 0.1
+      usetest plan discovery --p 0.31 --goal 0.85
+      usetest plan discovery --from results/checkout.db --goal 0.9
+      usetest plan compare --metric completion --p1 0.7 --p2 0.9
+    """
+
+
+@plan.command("margin")
+@_METRIC
+@click.option("--margin", "margin_", type=float, required=True, metavar="D",
+              help="Half-width of the interval: a share for completion (0.1 = ±10 points), "
+                   "the rating's or seconds' units otherwise.")
+@click.option("--p", "p", type=float, default=None,
+              help="Expected completion rate, 0–1 (default 0.5, the most participants).")
+@click.option("--sd", type=float, default=None,
+              help="Expected standard deviation (rating or time), in the margin's units.")
+@_CONFIDENCE
+@_PLAN_FORMAT
+def plan_margin(metric: str, margin_: float, p: float | None, sd: float | None,
+                confidence: float, fmt: str) -> None:  # fmt: skip
+    """Participants for a confidence interval of ± D around a completion rate or a mean.
+
+    Completion: adjusted-Wald, n = z²p(1−p)/d² − z². Rating or time: t, iterated.
+
+    \b
+    Examples:
+      usetest plan margin --metric completion --margin 0.1
+      usetest plan margin --metric completion --margin 0.15 --p 0.8 --confidence 0.9
+      usetest plan margin --metric rating --sd 1.2 --margin 0.5 --format json
+    """
+    from usetest import plan as planning
+
+    _show_plan(planning.margin(metric, margin_, p=p, sd=sd, confidence=confidence), fmt)
+
+
+@plan.command("discovery")
+@click.option("--p", "p", type=float, default=None,
+              help="Share of users who meet the problem, 0–1 (e.g. 0.31).")
+@click.option("--from", "db", type=click.Path(path_type=Path), default=None, metavar="DB",
+              help="Estimate p from this study's problems (small-sample adjusted).")
+@click.option("--goal", type=float, required=True, metavar="G",
+              help="Probability of seeing each such problem at least once, 0–1 (e.g. 0.85).")
+@_filter_options
+@_PLAN_FORMAT
+def plan_discovery(p: float | None, db: Path | None, goal: float, fmt: str,
+                   **options: Any) -> None:  # fmt: skip
+    """Participants to see each problem of probability p at least once with probability G.
+
+    With --from DB, p is estimated from the study's own problems (notes of kind problem,
+    grouped by wording) with the small-sample adjustment of Lewis (2001), and the answer says
+    how much has been found so far and how many more participants reach G. The session
+    filters (--condition, --since …) choose the sessions, as in usetest summary.
+
+    \b
+    Examples:
+      usetest plan discovery --p 0.31 --goal 0.85
+      usetest plan discovery --from results/checkout.db --goal 0.9
+    """
+    from usetest import plan as planning
+
+    if p is not None and db is not None:
+        _fail("give --p P or --from DB, not both: --p states the problem's probability, "
+              "--from estimates it from the study", EXIT_USAGE)  # fmt: skip
+    if p is None and db is None:
+        _fail("give --p P (the share of users who meet the problem, e.g. --p 0.31) or --from DB "
+              "(estimate it from a study's problems)", EXIT_USAGE)  # fmt: skip
+    if p is not None:
+        if any(options.values()):
+            _fail("the session filters go with --from DB, not with --p", EXIT_USAGE)
+        result = planning.discovery(p, goal)
+    else:
+        assert db is not None
+        filters = _filters(**options)
+        filters.pop("times", None)  # time on task plays no part in problem discovery
+        result = planning.discovery_from_db(db, goal, **filters)
+    _show_plan(result, fmt)
+
+
+@plan.command("compare")
+@_METRIC
+@click.option("--p1", type=float, default=None, help="Expected completion rate, condition 1.")
+@click.option("--p2", type=float, default=None, help="Expected completion rate, condition 2.")
+@click.option("--sd", type=float, default=None,
+              help="Expected standard deviation (rating or time).")
+@click.option("--difference", type=float, default=None, metavar="D",
+              help="Smallest difference of means worth detecting, in the SD's units.")
+@click.option("--power", type=float, default=0.8, show_default=True,
+              help="Chance to detect the difference if it is real, 0–1.")
+@_CONFIDENCE
+@_PLAN_FORMAT
+def plan_compare(metric: str, p1: float | None, p2: float | None, sd: float | None,
+                 difference: float | None, power: float, confidence: float, fmt: str) -> None:  # fmt: skip
+    """Participants per condition to detect a difference between two conditions.
+
+    Between subjects, two-sided test: completion rates (N−1 two-proportion test) or means
+    (t, iterated).
+
+    \b
+    Examples:
+      usetest plan compare --metric completion --p1 0.7 --p2 0.9
+      usetest plan compare --metric rating --sd 1.2 --difference 0.5 --power 0.9
+      usetest plan compare --metric time --sd 40 --difference 20 --format json
+    """
+    from usetest import plan as planning
+
+    _show_plan(planning.compare(metric, p1=p1, p2=p2, sd=sd, difference=difference,
+                                power=power, confidence=confidence), fmt)  # fmt: skip
 
 
 def main() -> None:

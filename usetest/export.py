@@ -91,7 +91,7 @@ DB_TABLES = tuple(t for t in TABLES if t != "scenarios")
 def export(
     db_path: str | Path, out_dir: str | Path, fmt: str = "csv", *, pseudonymise: bool = False,
     salt: str | None = None, progress: Callable[[int, int], None] | None = None,
-    raw_formulas: bool = False,
+    raw_formulas: bool = False, profile: dict[str, list[str]] | None = None,
 ) -> list[Path]:  # fmt: skip
     """Write the study's tables and summary to ``out_dir``; returns the files written.
 
@@ -104,6 +104,9 @@ def export(
     together at the end, ``metadata.json`` last (:class:`usetest.outfiles.Staged`): an export
     that fails or is interrupted leaves the folder as it was. CSV and xlsx text cells that a
     spreadsheet would run as a formula are prefixed with ``'`` unless ``raw_formulas``.
+
+    ``profile`` (question id → answers kept) filters the summary tables as ``usetest summary
+    --profile`` does; the database tables are always exported whole.
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -117,7 +120,7 @@ def export(
     try:
         # one snapshot for every table, the summaries and the counts in metadata.json
         conn.execute("BEGIN")
-        summaries = _summary_tables(conn)
+        summaries = _summary_tables(conn, profile)
         counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in DB_TABLES}
         if fmt == "xlsx":
             too_big = {t: n for t, n in counts.items() if n > EXCEL_MAX_ROWS}
@@ -140,6 +143,14 @@ def export(
                 participant=summaries["summary_versions"]["participant"].map(codes))
             summaries["summary_problems"] = summaries["summary_problems"].drop(columns=["problem"])
             dropped["summary_problems"] = ["problem"]
+            prof = summaries["summary_profile"]
+            free = [c for c in prof.columns if c in _text_questions(conn)]
+            summaries["summary_profile"] = prof.drop(columns=free).assign(
+                participant=prof["participant"].map(codes))
+            if free:
+                dropped["summary_profile"] = free
+            summaries.pop("summary_free_text")  # the answers are free text
+            dropped["summary_free_text"] = ["*"]
         neutralise = fmt in FORMULA_FORMATS and not raw_formulas
 
         def chunks(table: str) -> Iterator[pd.DataFrame]:
@@ -200,21 +211,54 @@ def export(
     return written
 
 
-def _summary_tables(conn: Any) -> dict[str, pd.DataFrame]:
+def _text_questions(conn: Any) -> set[str]:
+    """The profile questions answered in free text (dropped when pseudonymising)."""
+    from usetest.versions import parsed
+
+    rows = conn.execute("SELECT text FROM scenarios WHERE version IS NOT NULL").fetchall()
+    return {q.id for (text,) in rows for q in parsed(text).profile if q.type == "text"}
+
+
+def _flat(figures: dict[str, Any]) -> dict[str, Any]:
+    """A questionnaire's figures as one row: its target as target, target_source, target_p,
+    target_confidence."""
+    target = figures.get("target") or {}
+    return {**{k: v for k, v in figures.items() if k != "target"},
+            "target": target.get("target"), "target_source": target.get("source"),
+            "target_p": target.get("p"), "target_confidence": target.get("confidence")}  # fmt: skip
+
+
+def _summary_tables(conn: Any, profile: dict[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
     """The summary tables, computed from the export's own read of the database (``conn``, in
     its read transaction), as :func:`usetest.analysis.study_results` computes them."""
     from usetest.analysis import read_summary_tables, results_from_tables
 
-    summary, comparisons = results_from_tables(read_summary_tables(conn))
+    summary, comparisons = results_from_tables(read_summary_tables(conn), profile=profile)
+    d = summary.to_dict()
     tables = {
         "summary_tasks": summary.tasks,
         "summary_sus": summary.sus,
         "summary_problems": summary.problems,
         "summary_questionnaires": pd.DataFrame([
-            {"questionnaire": "sus", **summary.sus_summary},
-            {"questionnaire": "umux-lite", **summary.umux_lite},
-            {"questionnaire": "nps", **summary.nps},
+            {"questionnaire": name, **_flat(figures)} for name, figures in
+            (("sus", summary.sus_summary), ("umux-lite", summary.umux_lite),
+             ("nps", summary.nps), ("csat", summary.csat), ("ces", summary.ces))
         ]),
+        # the study's own rating items: one row per item (and task asked after), with the
+        # count per scale point as count_1 … count_N
+        "summary_custom": pd.DataFrame([
+            {**{k: v for k, v in c.items() if k != "counts"},
+             **{f"count_{i}": k for i, k in enumerate(c["counts"], start=1)}}
+            for c in summary.custom
+        ], columns=["questionnaire", "item", "text", "task_id", "n", "points", "declined", "mean",
+                    "low", "high"] if not summary.custom else None),
+        "summary_free_text": pd.DataFrame([
+            {"questionnaire": q["questionnaire"], "item": q["item"], "task_id": q["task_id"],
+             "participant": a["participant"], "text": a["text"]}
+            for q in summary.free_text for a in q["answers"]
+        ], columns=["questionnaire", "item", "task_id", "participant", "text"]),
+        "summary_profile": pd.DataFrame(d["profile"] or [], columns=None if d["profile"]
+                                        else ["participant"]),
     }  # fmt: skip
     # one row per version and participant who ran it: which sessions ran which version, what
     # changed since the version before (lists joined with ", ")

@@ -19,17 +19,17 @@ HTML has no script, no external reference and no network access.
 from __future__ import annotations
 
 import html
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from usetest import __version__
+from usetest import __version__, present
 from usetest.analysis import Comparisons, Summary
 from usetest.errors import UsetestError
 from usetest.plain import pictures
+from usetest.present import Grid, interval, missing, num, pct
 from usetest.versions import Changes
 
 # --------------------------------------------------------------------------------------------
@@ -90,30 +90,16 @@ NOT_STATED = "not stated (add it under `report:` in the scenario)"
 visible = pictures  # report text: control characters as ␛-style symbols
 
 
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
+def _table(grid: Grid) -> Table:
+    """A :mod:`usetest.present` grid as a report table (each interval beside its value)."""
+    return Table(grid.titles, grid.inline_rows(), numeric=grid.numeric)
 
 
-def pct(v: Any) -> str:
-    return "–" if _missing(v) else f"{100 * v:.0f}%"
-
-
-def num(v: Any, digits: int = 1) -> str:
-    return "–" if _missing(v) else f"{v:.{digits}f}"
-
-
-def interval(low: Any, high: Any, fmt: Any = num) -> str:
-    return "–" if _missing(low) or _missing(high) else f"{fmt(low)}–{fmt(high)}"
-
-
-def signed(v: Any, fmt: str = "{:+.1f}") -> str:
-    """A difference, always with its sign (−0.5, +3.0)."""
-    return "–" if _missing(v) else fmt.format(v).replace("-", "−")
-
-
-def signed_interval(low: Any, high: Any, fmt: str = "{:+.1f}") -> str:
-    """An interval of a difference: "−19.9 to −2.6" (a dash between signed numbers misleads)."""
-    return "–" if _missing(low) or _missing(high) else f"{signed(low, fmt)} to {signed(high, fmt)}"
+def _grid_blocks(grid: Grid | None) -> list[Block | Section]:
+    """A grid and the notes that go under it."""
+    if grid is None:
+        return []
+    return [_table(grid), *[Para(note) for note in grid.notes]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,14 +138,15 @@ def _standard(inputs: Inputs) -> list[Section]:
         Section("The study", _study_blocks(s)),
         Section("Task results", [_results_table(s), *_task_figures(inputs)]),
         Section("Satisfaction", _satisfaction_blocks(inputs)),
+        Section("Targets", _target_blocks(s)),
     ]
     if inputs.comparisons is not None:
-        sections.append(Section("Conditions compared", _comparison_blocks(inputs.comparisons)))
+        sections.append(Section(_compared(inputs.comparisons), _comparison_blocks(inputs.comparisons)))
     sections += [
         Section("Problems", _problem_blocks(s)),
         Section("Errors", _error_blocks(inputs)),
         Section("Observations and quotes", _note_blocks(s)),
-        Section("Participants", [_participants_table(s)]),
+        Section("Participants", _participant_blocks(s)),
         Section("How the numbers were computed", _method_blocks(s)),
     ]
     return sections
@@ -187,7 +174,7 @@ def _cif(inputs: Inputs) -> list[Section]:
         ]),
         Section("Method", [
             Section("Participants", [stated(info.participants if info else None),
-                                     _participants_table(s)]),
+                                     *_participant_blocks(s)]),
             Section("Context of product use in the test", [
                 Section("Tasks", [_tasks_table(s, prompts=False)]),
                 Section("Test facility", [stated(info.facility if info else None)]),
@@ -212,7 +199,8 @@ def _cif(inputs: Inputs) -> list[Section]:
             Section("Performance results", [_results_table(s), *_task_figures(inputs),
                                             *_error_blocks(inputs)]),
             Section("Satisfaction results", _satisfaction_blocks(inputs)),
-            *([Section("Conditions compared", _comparison_blocks(inputs.comparisons))]
+            Section("Results against targets", _target_blocks(s)),
+            *([Section(_compared(inputs.comparisons), _comparison_blocks(inputs.comparisons))]
               if inputs.comparisons is not None else []),
         ]),
         Section("Appendices", [
@@ -229,14 +217,14 @@ def _key_figures(s: Summary) -> Facts:
         k = int(s.tasks["successes"].sum())
         items.append(("Task attempts", f"{n} ({pct(k / n) if n else '–'} successful)"))
         hard = s.tasks.sort_values("completion", kind="stable").iloc[0]
-        if not _missing(hard["completion"]):
+        if not missing(hard["completion"]):
             items.append(("Hardest task", f"{hard['title']} ({hard['task_id']}): "
                                           f"{pct(hard['completion'])} completed"))  # fmt: skip
     sus = s.sus_summary
     if sus.get("n"):
         items.append(("SUS", f"{num(sus['mean'])} (95% CI {interval(sus['low'], sus['high'])}), "
                              f"grade {sus['grade']}, {sus['adjective']}, "
-                             f"{num(sus['percentile'], 0)}th percentile, n = {sus['n']}"))  # fmt: skip
+                             f"{present.ordinal(sus['percentile'])} percentile, n = {sus['n']}"))  # fmt: skip
     if len(s.problems):
         top = s.problems.iloc[0]
         items.append(("Most frequent problem", f"{top['problem']} "
@@ -321,20 +309,7 @@ def _instructions_table(s: Summary) -> Table:
 
 
 def _results_table(s: Summary) -> Table:
-    rows = []
-    for t in s.tasks.to_dict(orient="records"):
-        median = " median" if t["time_method"] == "median" else ""
-        rows.append([
-            str(t["task_id"]), str(t["n"]), f"{t['successes']}/{t['n']}",
-            f"{pct(t['completion'])} ({interval(t['completion_low'], t['completion_high'], pct)})",
-            f"{num(t['time_s'])}{median} ({interval(t['time_low_s'], t['time_high_s'])})",
-            num(t["errors_per_attempt"], 2), pct(t["share_with_errors"]),
-            num(t["assists_per_attempt"], 2),
-            f"{num(t['seq_mean'])} ({interval(t['seq_low'], t['seq_high'])})",
-        ])  # fmt: skip
-    return Table(["task", "n", "successes", "completion (95% CI)", "time s (95% CI)",
-                  "errors / attempt", "with ≥1 error", "assists / attempt", "SEQ (95% CI)"],
-                 rows, numeric=set(range(1, 9)))  # fmt: skip
+    return _table(present.task_grid(s))
 
 
 def _groups(inputs: Inputs) -> list[tuple[str, Summary]]:
@@ -360,21 +335,18 @@ def _task_figures(inputs: Inputs) -> list[Block | Section]:
 
 
 def _satisfaction_blocks(inputs: Inputs) -> list[Block | Section]:
-    from usetest.analysis import left_out_note
-
     s = inputs.summary
     blocks: list[Block | Section] = []
+    facts = present.satisfaction_facts(s)
+    if facts:
+        blocks.append(Facts(facts))
     sus = s.sus_summary
-    sus_note = left_out_note(sus, "sus")
     if sus.get("n"):
         blocks.append(Facts([
-            ("SUS mean", f"{num(sus['mean'])} (95% CI {interval(sus['low'], sus['high'])}, "
-                         f"SD {num(sus['sd'])}, n = {sus['n']})"),
+            ("SUS standard deviation", num(sus["sd"])),
             ("Grade", f"{sus['grade']} (Sauro–Lewis curved grading scale)"),
-            ("Adjective", str(sus["adjective"])), ("Acceptability", str(sus["acceptability"])),
             ("Percentile", f"{num(sus['percentile'], 0)} (against Sauro's 2011 norms)"),
             ("Learnability / usability", f"{num(sus['learnability'])} / {num(sus['usability'])}"),
-            *([("Declined items", sus_note)] if sus_note else []),
         ]))  # fmt: skip
         if inputs.charts:
             from usetest import charts
@@ -394,28 +366,20 @@ def _satisfaction_blocks(inputs: Inputs) -> list[Block | Section]:
                                "sum × 100/36 instead of × 2.5 (Lewis & Sauro 2017, “Can I leave "
                                "this one out?”, JUS 13(1), 38–46); its sub-score that lacks the "
                                "item is left blank."))  # fmt: skip
-    elif sus_note:
-        blocks.append(Facts([("SUS", f"no score: {sus_note}")]))
-    umux, nps = s.umux_lite, s.nps
-    umux_note, nps_note = left_out_note(umux, "umux-lite"), left_out_note(nps, "nps")
-    if umux.get("n"):
-        blocks.append(Facts([("UMUX-Lite", f"{num(umux['mean'])} (95% CI "
-                                           f"{interval(umux['low'], umux['high'])}, n = {umux['n']}); "
-                                           f"on the SUS scale {num(umux['sus_equivalent'])}"
-                                           + (f"; {umux_note}" if umux_note else ""))]))  # fmt: skip
-    elif umux_note:
-        blocks.append(Facts([("UMUX-Lite", f"no score: {umux_note}")]))
-    if nps.get("n"):
-        blocks.append(Facts([("Net Promoter Score", f"{num(nps['nps'], 0)} ({nps['promoters']} "
-                                                    f"promoters, {nps['passives']} passives, "
-                                                    f"{nps['detractors']} detractors; n = {nps['n']})"
-                                                    + (f"; {nps_note}" if nps_note else ""))]))  # fmt: skip
-    elif nps_note:
-        blocks.append(Facts([("Net Promoter Score", f"no score: {nps_note}")]))
-    if umux_note or nps_note:
+    if any(label in ("UMUX-Lite", "Net Promoter Score") and "left out" in text
+           for label, text in facts):  # fmt: skip
         blocks.append(Para("The UMUX-Lite (two items) and the NPS (one question) have no published "
                            "way to score a declined item: those participants are left out, not "
                            "given a made-up rating."))  # fmt: skip
+    after = present.task_after_grid(s)
+    if after is not None:
+        blocks.append(Section("Asked after tasks", _grid_blocks(after)))
+    custom = present.custom_grid(s)
+    if custom is not None:
+        blocks.append(Section("The study's own questions", _grid_blocks(custom)))
+    free = present.free_text_grid(s)
+    if free is not None:
+        blocks.append(Section("Free-text answers", _grid_blocks(free)))
     seq = s.tasks[s.tasks["seq_n"] > 0] if len(s.tasks) else s.tasks
     if len(seq):
         blocks.append(Para("SEQ (Single Ease Question, 1–7) per task is in the task results table; "
@@ -423,53 +387,33 @@ def _satisfaction_blocks(inputs: Inputs) -> list[Block | Section]:
     return blocks or [Para("No questionnaire answers in the sessions reported.")]
 
 
+def _target_blocks(s: Summary) -> list[Block | Section]:
+    grid = present.target_grid(s)
+    if not grid.rows:
+        return [Para("No task was attempted: nothing to test against a target.")]
+    return _grid_blocks(grid)
+
+
+def _compared(c: Comparisons) -> str:
+    return "Conditions compared" if c.by == "condition" else f"Compared by {present.group_label(c)}"
+
+
 def _comparison_blocks(c: Comparisons) -> list[Block | Section]:
-    def p(v: Any) -> str:
-        return "–" if _missing(v) else ("< 0.001" if v < 0.001 else f"{v:.3f}")
-
-    rows = []
-    for r in c.tasks.to_dict(orient="records"):
-        rows.append([
-            str(r["task_id"]), f"{r['a']} vs {r['b']}",
-            f"{pct(r.get('completion_a'))} vs {pct(r.get('completion_b'))}",
-            f"{signed(_x100(r.get('completion_difference')), '{:+.0f}')} points "
-            f"({signed_interval(_x100(r.get('completion_difference_low')), _x100(r.get('completion_difference_high')), '{:+.0f}')})",
-            p(r.get("completion_p")), num(r.get("time_ratio"), 2),
-            interval(r.get("time_ratio_low"), r.get("time_ratio_high"), lambda v: num(v, 2)),
-            p(r.get("time_p")), r.get("note") or "",
-        ])  # fmt: skip
-    blocks: list[Block | Section] = [
-        Table(["task", "a vs b", "completion", "difference (95% CI)", "p (N−1 χ²)",
-               "time a/b", "95% CI", "p (Welch, log)", "note"], rows, numeric={3, 4, 5, 6, 7}),
-    ]  # fmt: skip
-    for r in c.sus.to_dict(orient="records"):
-        if r.get("note"):
-            blocks.append(Para(f"SUS, {r['a']} vs {r['b']}: {r['note']}."))
-        else:
-            blocks.append(Para(
-                f"SUS, {r['a']} vs {r['b']}: {num(r['mean_a'])} vs {num(r['mean_b'])}, difference "
-                f"{signed(r['difference'])} (95% CI {signed_interval(r['difference_low'], r['difference_high'])}), "
-                f"Welch t({num(r['df'])}) = {num(r['t'], 2)}, p = {p(r['p'])}."))  # fmt: skip
-    blocks.append(Para(
-        "Completion rates are compared with the N−1 two-proportion test, times with Welch's t on "
-        "log times (the ratio is of geometric means), SUS with Welch's t (Sauro & Lewis 2016, "
-        "ch. 5). With small groups a large p-value means the data cannot tell the conditions "
-        "apart, not that they are the same."))  # fmt: skip
+    grid = present.comparison_grid(c)
+    blocks: list[Block | Section] = []
+    if c.by != "condition":
+        blocks.append(Para(f"Participants grouped by their answer to the profile question "
+                           f"“{present.group_label(c)}”."))  # fmt: skip
+    blocks.append(_table(grid))
+    blocks += [Para(line) for line in present.comparison_sus_lines(c)]
+    blocks += [Para(note) for note in grid.notes]
     return blocks
-
-
-def _x100(v: Any) -> Any:
-    return None if _missing(v) else 100 * v
 
 
 def _problem_blocks(s: Summary) -> list[Block | Section]:
     if not len(s.problems):
         return [Para("No problems were logged in the sessions reported.")]
-    rows = [[str(r["problem"]), str(r["tasks"]) or "–", f"{r['participants']} of {r['tested']}",
-             pct(r["frequency"]), "–" if _missing(r["worst_severity"]) else f"{r['worst_severity']:.0f}"]
-            for r in s.problems.to_dict(orient="records")]  # fmt: skip
-    return [Table(["problem", "tasks", "participants", "frequency", "worst severity (0–4)"],
-                  rows, numeric={2, 3, 4})]  # fmt: skip
+    return [_table(present.problem_grid(s))]
 
 
 def _error_blocks(inputs: Inputs) -> list[Block | Section]:
@@ -497,21 +441,13 @@ def _note_blocks(s: Summary) -> list[Block | Section]:
 
 
 def _participants_table(s: Summary) -> Table:
-    several = len(s.versions) > 1  # then say which version each session ran
-    rows = [[str(r["participant"]), str(r["condition"] or "–"), str(r["moderator"] or "–"),
-             str(r["started_at"])[:16].replace("T", " "), str(r["status"]), _consent(r),
-             *([num(r.get("version"), 0)] if several else [])]
-            for r in s.sessions.to_dict(orient="records")]  # fmt: skip
-    return Table(["participant", "condition", "moderator", "started (UTC)", "status", "consent",
-                  *(["version"] if several else [])], rows)  # fmt: skip
+    return _table(present.participant_grid(s))
 
 
-def _consent(session: dict[str, Any]) -> str:
-    """Consent as recorded: when (UTC) and how; sessions from before usetest recorded it say so."""
-    at = session.get("consent_at")
-    if _missing(at) or not at:
-        return "not recorded"
-    return f"{str(at)[:16].replace('T', ' ')} ({session.get('consent_how') or 'given'})"
+def _participant_blocks(s: Summary) -> list[Block | Section]:
+    """The participant table and, with a profile, how the answers are spread."""
+    facts = present.profile_facts(s)
+    return [*([Facts(facts)] if facts else []), _participants_table(s)]
 
 
 def _metric_definitions(s: Summary) -> list[Block | Section]:

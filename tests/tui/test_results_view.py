@@ -5,11 +5,10 @@ from __future__ import annotations
 from textual.widgets import DataTable, Static, TabbedContent
 from textual_plotext import PlotextPlot
 
-from tests.conftest import ROOT
+from tests.conftest import demo_without_profile
 from tests.studydata import build_checkout
 from usetest.analysis import summarise
 from usetest.clock import FakeClock
-from usetest.scenario import load_scenario
 from usetest.tui.app import make_app
 from usetest.tui.screens.results import ResultsApp, ResultsScreen
 from usetest.tui.screens.summary import SummaryScreen
@@ -39,12 +38,19 @@ async def test_results_view_shows_the_summary_numbers_and_charts(tmp_path):
         first = cells(table, 0)
         assert first[0] == "find-kettle"
         assert first[1] == str(expected.loc["find-kettle", "n"])
-        assert first[2].startswith(f"{100 * expected.loc['find-kettle', 'completion']:.0f}%")
+        assert first[3].startswith(f"{100 * expected.loc['find-kettle', 'completion']:.0f}%")
         await pilot.press("2")
         assert screen.query_one(TabbedContent).active == "charts"
         plot = screen.query_one("#chart-completion", PlotextPlot)
         assert "Completion rate" in plot.plt.build()
-        await pilot.press("5")
+        await pilot.press("4")
+        assert screen.query_one(TabbedContent).active == "targets"
+        targets = screen.query_one("#results-targets", DataTable)
+        row = cells(targets, 0)  # completion against the published 78%, with its confidence
+        assert row[:2] == ["find-kettle", "completion"] and row[3] == "≥ 78% (average)"
+        assert row[6].startswith("meets the target with ") and row[6].endswith("% confidence")
+        await pilot.press("6")
+        assert screen.query_one(TabbedContent).active == "conditions"
         conditions = screen.query_one("#results-conditions", DataTable)
         assert conditions.row_count == 6  # 5 tasks + SUS, current vs redesign
         assert cells(conditions, 0)[1] == "current vs redesign"
@@ -65,7 +71,7 @@ async def test_results_view_refreshes_and_reports_a_bad_database(tmp_path):
 
 
 async def test_r_on_the_session_summary_opens_the_study_results(tmp_path):
-    demo = load_scenario(ROOT / "scenarios" / "demo.yaml")
+    demo = demo_without_profile()
     clock = FakeClock()
     app = make_app(demo, tmp_path / "d.db", clock=clock, participant="P01", consent=True)
     async with app.run_test(size=(100, 34)) as pilot:
@@ -97,7 +103,7 @@ async def test_from_sessions_run_in_the_app_to_every_analyst_output(tmp_path):
     from usetest.cli import cli
     from usetest.events import replay
 
-    demo = load_scenario(ROOT / "scenarios" / "demo.yaml")
+    demo = demo_without_profile()
     db_path = tmp_path / "lab.db"
     for code, (first, second), sus in (("P01", (40, 20), "4152514231"),
                                        ("P02", (65, 35), "3243424332")):  # fmt: skip

@@ -23,11 +23,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
+from usetest import present
 from usetest.plain import escaped
-from usetest.report import num, pct
 from usetest.tui.text import literal
 
-TABS = ("tasks", "charts", "satisfaction", "problems", "conditions")
+TABS = ("tasks", "charts", "satisfaction", "targets", "problems", "conditions")
 
 
 def _cell(text: str) -> Text:
@@ -67,9 +67,11 @@ class ResultsScreen(Screen[None]):
                 yield from self._chart_widgets()
             with TabPane("3 Satisfaction", id="satisfaction"):
                 yield Static("", id="results-satisfaction")
-            with TabPane("4 Problems", id="problems"):
+            with TabPane("4 Targets", id="targets"):
+                yield DataTable(id="results-targets", cursor_type="row", zebra_stripes=True)
+            with TabPane("5 Problems", id="problems"):
                 yield DataTable(id="results-problems", cursor_type="row", zebra_stripes=True)
-            with TabPane("5 Conditions", id="conditions"):
+            with TabPane("6 Conditions", id="conditions"):
                 yield DataTable(id="results-conditions", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True, show_command_palette=False)
 
@@ -121,72 +123,50 @@ class ResultsScreen(Screen[None]):
         self.query_one("#results-status", Static).update(literal(status))
         self._fill_tasks(s)
         self._fill_satisfaction(s)
+        self._fill_targets(s)
         self._fill_problems(s)
         self._fill_conditions(comparisons)
         self._draw_charts(s, comparisons)
 
-    def _fill_tasks(self, s: Any) -> None:
-        table: DataTable[str] = self.query_one("#results-tasks", DataTable)
+    def _fill(self, selector: str, grid: Any) -> None:
+        """A DataTable from a :mod:`usetest.present` grid (one line per row)."""
+        table: DataTable[str] = self.query_one(selector, DataTable)
         table.clear(columns=True)
-        table.add_columns("task", "n", "completion (95% CI)", "time s (95% CI)", "errors/att",
-                          "assists/att", "SEQ (95% CI)")  # fmt: skip
-        for t in s.tasks.to_dict(orient="records"):
-            table.add_row(
-                _cell(str(t["task_id"])), str(t["n"]),
-                f"{pct(t['completion'])} ({pct(t['completion_low'])}–{pct(t['completion_high'])})",
-                f"{num(t['time_s'])} ({num(t['time_low_s'])}–{num(t['time_high_s'])})",
-                num(t["errors_per_attempt"], 2), num(t["assists_per_attempt"], 2),
-                f"{num(t['seq_mean'])} ({num(t['seq_low'])}–{num(t['seq_high'])})",
-            )  # fmt: skip
+        table.add_columns(*grid.titles)
+        for row in grid.inline_rows():
+            table.add_row(*(_cell(text) for text in row))
+
+    def _fill_tasks(self, s: Any) -> None:
+        self._fill("#results-tasks", present.task_grid(s))
 
     def _fill_satisfaction(self, s: Any) -> None:
-        lines = []
-        sus = s.sus_summary
-        if sus.get("n"):
-            lines.append(f"SUS {sus['mean']:.1f} (95% CI {num(sus['low'])}–{num(sus['high'])}), "
-                         f"n = {sus['n']}: grade {sus['grade']}, {sus['adjective']}, "
-                         f"{sus['acceptability']}, {sus['percentile']:.0f}th percentile")  # fmt: skip
+        lines = [f"{label}: {text}" for label, text in present.satisfaction_facts(s)]
+        if len(s.sus):
             lines += [f"  {r['participant']}: {r['sus']:.1f} ({r['grade']})"
                       for r in s.sus.to_dict(orient="records")]  # fmt: skip
-        if s.umux_lite.get("n"):
-            u = s.umux_lite
-            lines.append(f"UMUX-Lite {u['mean']:.1f} (95% CI {num(u['low'])}–{num(u['high'])}), "
-                         f"n = {u['n']}; on the SUS scale {u['sus_equivalent']:.1f}")  # fmt: skip
-        if s.nps.get("n"):
-            n = s.nps
-            lines.append(f"NPS {n['nps']:.0f}: {n['promoters']} promoters, {n['passives']} "
-                         f"passives, {n['detractors']} detractors (n = {n['n']})")  # fmt: skip
+        for grid in (present.task_after_grid(s), present.custom_grid(s)):
+            if grid is not None:
+                lines += ["", " | ".join(grid.titles)]
+                lines += [" | ".join(row) for row in grid.inline_rows()]
         text = "\n".join(lines) or "No questionnaire answers yet."
         self.query_one("#results-satisfaction", Static).update(literal(text))
 
+    def _fill_targets(self, s: Any) -> None:
+        self._fill("#results-targets", present.target_grid(s))
+
     def _fill_problems(self, s: Any) -> None:
-        table: DataTable[str] = self.query_one("#results-problems", DataTable)
-        table.clear(columns=True)
-        table.add_columns("problem", "participants", "worst severity", "tasks")
-        for p in s.problems.to_dict(orient="records"):
-            severity = p["worst_severity"]
-            table.add_row(_cell(str(p["problem"])), f"{p['participants']}/{p['tested']}",
-                          "–" if severity is None or severity != severity else f"{severity:.0f}",
-                          _cell(str(p["tasks"])))  # fmt: skip
+        self._fill("#results-problems", present.problem_grid(s))
 
     def _fill_conditions(self, c: Any) -> None:
-        table: DataTable[str] = self.query_one("#results-conditions", DataTable)
-        table.clear(columns=True)
         if c is None:
+            table: DataTable[str] = self.query_one("#results-conditions", DataTable)
+            table.clear(columns=True)
             table.add_columns("Only one condition in these sessions: nothing to compare.")
             return
-        table.add_columns("task", "a vs b", "completion", "p", "time a/b", "p")
-        for r in c.tasks.to_dict(orient="records"):
-            table.add_row(
-                _cell(str(r["task_id"])), _cell(f"{r['a']} vs {r['b']}"),
-                f"{pct(r.get('completion_a'))} vs {pct(r.get('completion_b'))}",
-                num(r.get("completion_p"), 3), num(r.get("time_ratio"), 2),
-                num(r.get("time_p"), 3),
-            )  # fmt: skip
-        for r in c.sus.to_dict(orient="records"):
-            if not r.get("note"):
-                table.add_row("SUS", _cell(f"{r['a']} vs {r['b']}"),
-                              f"{r['mean_a']:.1f} vs {r['mean_b']:.1f}", num(r["p"], 3), "", "")  # fmt: skip
+        grid = present.comparison_grid(c)
+        grid.rows += [[present.Cell(line)] + [present.Cell("")] * (len(grid.columns) - 1)
+                      for line in present.comparison_sus_lines(c)]  # fmt: skip
+        self._fill("#results-conditions", grid)
 
     def _draw_charts(self, s: Any, comparisons: Any) -> None:
         try:

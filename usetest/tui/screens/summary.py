@@ -83,11 +83,12 @@ class SummaryScreen(Screen[None]):
         # usetest.stats loads scipy (about a second): off the event loop, so the table shows
         # at once and the keys keep working.
         from usetest import stats
+        from usetest.present import ordinal
 
         score = stats.sus_score(responses)  # one None (declined): from nine items × 100/36
         line = (f"SUS {score:.1f}" if None in responses else f"SUS {score:g}") + (
                 f"  ·  grade {stats.sus_grade(score)}  ·  "
-                f"{stats.sus_adjective(score)}  ·  {stats.sus_percentile(score):.0f}th percentile")  # fmt: skip
+                f"{stats.sus_adjective(score)}  ·  {ordinal(stats.sus_percentile(score))} percentile")  # fmt: skip
         if None in responses:
             line += "\nscored from nine items: one declined (Lewis & Sauro 2017, sum × 100/36)"
         self.post_message(self.SusScored(line))  # thread-safe; dropped if the screen is gone
