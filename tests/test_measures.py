@@ -61,7 +61,11 @@ PEOPLE = [
 
 @pytest.fixture()
 def measures_db(tmp_path: Path) -> Path:
-    path = tmp_path / "measures.db"
+    return build_measures(tmp_path / "measures.db")
+
+
+def build_measures(path: Path) -> Path:
+    """The five participants of PEOPLE recorded into ``path``."""
     loaded = parse_scenario(SCENARIO, "measures.yaml")
     db = open_db(path)
     clock = FakeClock(start_utc=datetime(2026, 11, 2, 9, 0, tzinfo=UTC))

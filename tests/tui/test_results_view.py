@@ -145,3 +145,27 @@ async def test_from_sessions_run_in_the_app_to_every_analyst_output(tmp_path):
         (40 * 65) ** 0.5, 3)  # geometric mean of the two successful times
     page = (tmp_path / "r.html").read_text()
     assert "P01" in page and "P02" in page and "<svg" in page
+
+
+async def test_results_view_shows_every_answer_and_the_targets(tmp_path):
+    from tests.test_measures import build_measures
+
+    app = ResultsApp(build_measures(tmp_path / "m.db"))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await wait_for_numbers(pilot, screen)
+        await pilot.press("3")
+        custom = screen.query_one("#results-custom", DataTable)
+        assert custom.display and [cells(custom, i)[1] for i in range(2)] == ["clear", "again"]
+        assert cells(custom, 0)[7] == "1:0 2:1 3:1 4:2 5:1"
+        free = screen.query_one("#results-free-text", DataTable)
+        assert free.row_count == 4 and cells(free, 2)[4] == "Lost."
+        after = screen.query_one("#results-after", DataTable)
+        assert cells(after, 0)[5].startswith("4.60")  # CES after find
+        await pilot.press("4")
+        targets = screen.query_one("#results-targets", DataTable)
+        rows = [cells(targets, i) for i in range(targets.row_count)]
+        assert ["find", "time s"] == rows[1][:2] and rows[1][3] == "≤ 60 (task)"
+        assert rows[-1][:2] == ["(study)", "CSAT"]
+        await pilot.press("q")

@@ -28,6 +28,8 @@ from usetest.plain import escaped
 from usetest.tui.text import literal
 
 TABS = ("tasks", "charts", "satisfaction", "targets", "problems", "conditions")
+SATISFACTION_TABLES = {"after": "Asked after tasks", "custom": "The study's own questions",
+                       "free-text": "Free-text answers"}  # fmt: skip
 
 
 def _cell(text: str) -> Text:
@@ -43,6 +45,8 @@ class ResultsScreen(Screen[None]):
     #results-status { color: $text-muted; padding: 0 1; }
     .results-chart { height: 16; min-width: 60; }
     #results-satisfaction { padding: 1 2; }
+    .results-subtitle { text-style: bold; padding: 0 1; }
+    .results-subtable { height: auto; max-height: 20; margin-bottom: 1; }
     """
 
     BINDINGS = [
@@ -65,8 +69,12 @@ class ResultsScreen(Screen[None]):
                 yield DataTable(id="results-tasks", cursor_type="row", zebra_stripes=True)
             with TabPane("2 Charts", id="charts"), VerticalScroll(id="results-charts"):
                 yield from self._chart_widgets()
-            with TabPane("3 Satisfaction", id="satisfaction"):
+            with TabPane("3 Satisfaction", id="satisfaction"), VerticalScroll():
                 yield Static("", id="results-satisfaction")
+                for name in SATISFACTION_TABLES:
+                    yield Static("", id=f"results-{name}-title", classes="results-subtitle")
+                    yield DataTable(id=f"results-{name}", cursor_type="row", zebra_stripes=True,
+                                    classes="results-subtable")
             with TabPane("4 Targets", id="targets"):
                 yield DataTable(id="results-targets", cursor_type="row", zebra_stripes=True)
             with TabPane("5 Problems", id="problems"):
@@ -144,12 +152,17 @@ class ResultsScreen(Screen[None]):
         if len(s.sus):
             lines += [f"  {r['participant']}: {r['sus']:.1f} ({r['grade']})"
                       for r in s.sus.to_dict(orient="records")]  # fmt: skip
-        for grid in (present.task_after_grid(s), present.custom_grid(s)):
-            if grid is not None:
-                lines += ["", " | ".join(grid.titles)]
-                lines += [" | ".join(row) for row in grid.inline_rows()]
-        text = "\n".join(lines) or "No questionnaire answers yet."
+        grids = {"after": present.task_after_grid(s), "custom": present.custom_grid(s),
+                 "free-text": present.free_text_grid(s)}  # fmt: skip
+        text = "\n".join(lines) or ("" if any(grids.values()) else "No questionnaire answers yet.")
         self.query_one("#results-satisfaction", Static).update(literal(text))
+        for name, grid in grids.items():
+            title = self.query_one(f"#results-{name}-title", Static)
+            table = self.query_one(f"#results-{name}", DataTable)
+            title.display = table.display = grid is not None
+            if grid is not None:
+                title.update(SATISFACTION_TABLES[name])
+                self._fill(f"#results-{name}", grid)
 
     def _fill_targets(self, s: Any) -> None:
         self._fill("#results-targets", present.target_grid(s))
