@@ -247,15 +247,21 @@ def _with_profile(sessions: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame
     return out.astype({c: object for c in wide.columns}).where(out.notna(), None)
 
 
+def _profile_column(sessions: pd.DataFrame, field_id: str) -> str:
+    """The sessions' column of a profile question, or an error naming those answered."""
+    column = PROFILE_PREFIX + field_id
+    if column not in sessions:
+        known = [c.removeprefix(PROFILE_PREFIX) for c in sessions if c.startswith(PROFILE_PREFIX)]
+        raise AnalysisError(f"no session has a profile answer for {field_id!r} (answered: "
+                            f"{', '.join(known) or 'none — the scenario asks no profile'})")  # fmt: skip
+    return column
+
+
 def _profile_filter(chosen: pd.DataFrame, everyone: pd.DataFrame,
                     profile: dict[str, list[str]]) -> pd.DataFrame:  # fmt: skip
     """Sessions whose profile answer is one of the values given, for every field given."""
     for field_id, values in profile.items():
-        column = PROFILE_PREFIX + field_id
-        if column not in everyone:
-            known = [c.removeprefix(PROFILE_PREFIX) for c in everyone if c.startswith(PROFILE_PREFIX)]
-            raise AnalysisError(f"no session has a profile answer for {field_id!r} (answered: "
-                                f"{', '.join(known) or 'none — the scenario asks no profile'})")  # fmt: skip
+        column = _profile_column(everyone, field_id)
         seen = set(everyone[column].dropna())
         unknown = [v for v in values if v not in seen]
         if unknown:
@@ -527,7 +533,8 @@ def _left_out(wide: pd.DataFrame, declined_ok: int) -> dict[str, int]:
 
 
 _DECLINED_WHY = {"sus": "declined two or more items", "umux-lite": "declined an item",
-                 "nps": "declined the question"}  # fmt: skip
+                 "nps": "declined the question", "csat": "declined the question",
+                 "ces": "declined the question"}  # fmt: skip
 
 
 def left_out_note(figures: dict[str, Any], questionnaire: str) -> str:
@@ -848,11 +855,7 @@ def _groups(t: dict[str, pd.DataFrame], by: str, filters: dict[str, Any]) -> lis
 def _profile_groups(t: dict[str, pd.DataFrame], field_id: str) -> list[str]:
     """The answers given to a profile question, in its option order (then any others)."""
     sessions = _with_profile(t["sessions"], t["answers"])
-    column = PROFILE_PREFIX + field_id
-    if column not in sessions:
-        known = [c.removeprefix(PROFILE_PREFIX) for c in sessions if c.startswith(PROFILE_PREFIX)]
-        raise AnalysisError(f"no session has a profile answer for {field_id!r} (answered: "
-                            f"{', '.join(known) or 'none — the scenario asks no profile'})")  # fmt: skip
+    column = _profile_column(sessions, field_id)
     seen = set(sessions[column].dropna())
     options = [o for v in reversed(_versions(t["scenarios"])) for q in v.scenario.profile
                if q.id == field_id for o in q.options]  # fmt: skip

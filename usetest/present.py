@@ -272,52 +272,49 @@ def target_grid(s: Summary) -> Grid:
 # Satisfaction.
 
 
+def _sus_text(f: dict[str, Any]) -> str:
+    return (f"{num(f['mean'])} ({CONFIDENCE_LABEL} {interval(f['low'], f['high'])}, "
+            f"n = {f['n']}): grade {f['grade']}, {f['adjective']}, {f['acceptability']}, "
+            f"{ordinal(f['percentile'])} percentile")  # fmt: skip
+
+
+def _umux_text(f: dict[str, Any]) -> str:
+    return (f"{num(f['mean'])} ({CONFIDENCE_LABEL} {interval(f['low'], f['high'])}, "
+            f"n = {f['n']}); on the SUS scale {num(f['sus_equivalent'])}")  # fmt: skip
+
+
+def _nps_text(f: dict[str, Any]) -> str:
+    return (f"{num(f['nps'], 0)} ({f['promoters']} promoters, {f['passives']} passives, "
+            f"{f['detractors']} detractors; n = {f['n']})")  # fmt: skip
+
+
+def _rating_text(share: str, what: str, scale: str) -> Any:
+    def text(f: dict[str, Any]) -> str:
+        return (f"{pct(f[share])} {what}; mean {num(f['mean'], 2)} on {scale} "
+                f"({CONFIDENCE_LABEL} {interval(f['low'], f['high'], lambda v: num(v, 2))}, "
+                f"n = {f['n']})")  # fmt: skip
+
+    return text
+
+
 def satisfaction_facts(s: Summary) -> Facts:
     """SUS, UMUX-Lite, NPS, CSAT and CES after the session, each with its interval and n, and
-    who was left out and why."""
+    who was left out and why ("no score: …" when nobody has one)."""
     from usetest.analysis import left_out_note
 
     facts: Facts = []
-    sus = s.sus_summary
-    note = left_out_note(sus, "sus")
-    if sus.get("n"):
-        facts.append(("SUS", f"{num(sus['mean'])} ({CONFIDENCE_LABEL} "
-                             f"{interval(sus['low'], sus['high'])}, n = {sus['n']}): grade "
-                             f"{sus['grade']}, {sus['adjective']}, {sus['acceptability']}, "
-                             f"{ordinal(sus['percentile'])} percentile"
-                             + (f"; {note}" if note else "")))  # fmt: skip
-    elif note:
-        facts.append(("SUS", f"no score: {note}"))
-    u = s.umux_lite
-    note = left_out_note(u, "umux-lite")
-    if u.get("n"):
-        facts.append(("UMUX-Lite", f"{num(u['mean'])} ({CONFIDENCE_LABEL} "
-                                   f"{interval(u['low'], u['high'])}, n = {u['n']}); on the SUS "
-                                   f"scale {num(u['sus_equivalent'])}" + (f"; {note}" if note else "")))  # fmt: skip
-    elif note:
-        facts.append(("UMUX-Lite", f"no score: {note}"))
-    n = s.nps
-    note = left_out_note(n, "nps")
-    if n.get("n"):
-        facts.append(("Net Promoter Score", f"{num(n['nps'], 0)} ({n['promoters']} promoters, "
-                                            f"{n['passives']} passives, {n['detractors']} "
-                                            f"detractors; n = {n['n']})"
-                                            + (f"; {note}" if note else "")))  # fmt: skip
-    elif note:
-        facts.append(("Net Promoter Score", f"no score: {note}"))
-    for label, figures, share, what, scale in (
-        ("CSAT", s.csat, "satisfied_share", "satisfied (4–5)", "1–5"),
-        ("CES", s.ces, "agree_share", "agree it was easy (5–7)", "1–7"),
+    for label, name, figures, text in (
+        ("SUS", "sus", s.sus_summary, _sus_text),
+        ("UMUX-Lite", "umux-lite", s.umux_lite, _umux_text),
+        ("Net Promoter Score", "nps", s.nps, _nps_text),
+        ("CSAT", "csat", s.csat, _rating_text("satisfied_share", "satisfied (4–5)", "1–5")),
+        ("CES", "ces", s.ces, _rating_text("agree_share", "agree it was easy (5–7)", "1–7")),
     ):  # fmt: skip
-        declined = figures.get("left_out_declined")
-        left = f"; {declined} declined" if declined else ""
+        note = left_out_note(figures, name)
         if figures.get("n"):
-            facts.append((label, f"{pct(figures[share])} {what}; mean {num(figures['mean'], 2)} "
-                                 f"on {scale} ({CONFIDENCE_LABEL} "
-                                 f"{interval(figures['low'], figures['high'], lambda v: num(v, 2))}, "
-                                 f"n = {figures['n']}){left}"))  # fmt: skip
-        elif declined:
-            facts.append((label, f"no score: {declined} declined"))
+            facts.append((label, text(figures) + (f"; {note}" if note else "")))
+        elif note:
+            facts.append((label, f"no score: {note}"))
     return facts
 
 

@@ -166,6 +166,6 @@ async def test_results_view_shows_every_answer_and_the_targets(tmp_path):
         await pilot.press("4")
         targets = screen.query_one("#results-targets", DataTable)
         rows = [cells(targets, i) for i in range(targets.row_count)]
-        assert ["find", "time s"] == rows[1][:2] and rows[1][3] == "≤ 60 (task)"
+        assert rows[1][:2] == ["find", "time s"] and rows[1][3] == "≤ 60 (task)"
         assert rows[-1][:2] == ["(study)", "CSAT"]
         await pilot.press("q")
