@@ -172,6 +172,8 @@ def test_profile_filters_and_splits(measures_db):
         summarise(measures_db, profile={"experience": ["sometimes"]})
     with pytest.raises(AnalysisError, match="no session has a profile answer for 'device'"):
         compare(measures_db, by="profile.device")
+    with pytest.raises(AnalysisError, match="cannot split by 'age': it is a number question"):
+        compare(measures_db, by="profile.age")  # a group per age would be no comparison
     out = CliRunner().invoke(cli, ["summary", str(measures_db), "--by", "profile.experience",
                                    "--format", "json"])  # fmt: skip
     assert out.exit_code == 0, out.output

@@ -856,9 +856,15 @@ def _profile_groups(t: dict[str, pd.DataFrame], field_id: str) -> list[str]:
     """The answers given to a profile question, in its option order (then any others)."""
     sessions = _with_profile(t["sessions"], t["answers"])
     column = _profile_column(sessions, field_id)
+    asked = [q for v in reversed(_versions(t["scenarios"])) for q in v.scenario.profile
+             if q.id == field_id]  # fmt: skip
+    if asked and asked[0].type != "choice":
+        raise AnalysisError(
+            f"cannot split by {field_id!r}: it is a {asked[0].type} question, so nearly every "
+            f"participant would be a group of their own — split by a choice question, or keep "
+            f"some answers with --profile {field_id}=VALUE")  # fmt: skip
     seen = set(sessions[column].dropna())
-    options = [o for v in reversed(_versions(t["scenarios"])) for q in v.scenario.profile
-               if q.id == field_id for o in q.options]  # fmt: skip
+    options = [o for q in asked for o in q.options]
     declared = list(dict.fromkeys(o for o in options if o in seen))
     return declared + sorted(seen - set(declared))
 

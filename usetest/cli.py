@@ -672,7 +672,7 @@ def summary(db: Path, fmt: str, **options: Any) -> None:
             click.echo(result.tasks.to_csv(index=False), nl=False)
     elif by:
         for c, s in result.summaries.items():
-            _print_summary(s, c)
+            _print_summary(s, c if by == "condition" else f"{by.removeprefix('profile.')}: {c}")
         _print_comparisons(result)
     else:
         _print_summary(result, None)
@@ -743,8 +743,7 @@ def _print_summary(s: object, group: str | None) -> None:
     custom = present.custom_grid(s)
     if custom is not None:
         _print_grid(custom, "The study's own questions")
-    if s.free_text:
-        k = sum(len(q["answers"]) for q in s.free_text)
+    if k := sum(len(q["answers"]) for q in s.free_text):
         _say_plain(f"Free text: {k} answer{'' if k == 1 else 's'} to {len(s.free_text)} "
                    "question(s) — usetest report lists them")  # fmt: skip
     targets = present.target_grid(s)

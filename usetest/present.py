@@ -210,9 +210,12 @@ def task_after_grid(s: Summary) -> Grid | None:
              Cell(num(r["ces_mean"], 2), interval(r["ces_low"], r["ces_high"], lambda v: num(v, 2))),
              _c(pct(r["ces_agree_share"]))]
             for r in t.to_dict(orient="records") if r["csat_n"] or r["ces_n"]]  # fmt: skip
-    return Grid([Column("task"), Column("CSAT n", True), Column("CSAT mean (1–5)", True),
-                 Column("satisfied (4–5)", True), Column("CES n", True),
-                 Column("CES mean (1–7)", True), Column("agree (5–7)", True)], rows)  # fmt: skip
+    return Grid([Column("task"), Column("CSAT n", True, short="CSAT\nn"),
+                 Column("CSAT mean (1–5)", True, short="CSAT mean\n(1–5)"),
+                 Column("satisfied (4–5)", True, short="satisfied\n(4–5)"),
+                 Column("CES n", True, short="CES\nn"),
+                 Column("CES mean (1–7)", True, short="CES mean\n(1–7)"),
+                 Column("agree (5–7)", True, short="agree\n(5–7)")], rows)  # fmt: skip
 
 
 def _goal(sign: str, value: str, source: str) -> str:
