@@ -329,11 +329,13 @@ def test_time_on_task_and_replay_property(commands):
                         other = Session.reopen(study.scenario, list(s.state.order), sink.events,
                                                FakeClock(start_ms=ms * 7), sink)  # fmt: skip
                         s = other  # the app is closed meanwhile (one app per session)
-                        other.correct(ended[-1], fix, "seen on the video")
-                        if s.state.status == "in_progress":
-                            clock = FakeClock(start_ms=ms)
-                            s = Session.restore(study.scenario, list(s.state.order),
-                                                sink.events, clock, sink)  # fmt: skip
+                        try:
+                            other.correct(ended[-1], fix, "seen on the video")
+                        finally:  # refused or not, the app resumes (amend never runs a clock)
+                            if s.state.status == "in_progress":
+                                clock = FakeClock(start_ms=ms)
+                                s = Session.restore(study.scenario, list(s.state.order),
+                                                    sink.events, clock, sink)  # fmt: skip
         except SessionError:
             pass
         assert replay(list(s.state.order), sink.events) == s.state
