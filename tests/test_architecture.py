@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 
@@ -28,11 +29,17 @@ CORE = {
     "usetest.recorder": ["textual", "pandas", "numpy", "usetest.tui", "usetest.cli"],
     "usetest.analysis": ["textual", "matplotlib", "usetest.tui", "usetest.cli", "usetest.report"],
     "usetest.export": ["textual", "matplotlib", "usetest.tui", "usetest.cli", "usetest.report"],
+    # recording markers: pure, events in and cues out (export writes the files)
+    "usetest.markers": ["textual", "pandas", "sqlite3", "sqlite_utils", "usetest.store",
+                        "usetest.tui", "usetest.cli"],
     "usetest.report": ["textual", "matplotlib", "usetest.tui", "usetest.cli"],  # charts lazily
     # the one presentation model: below every view (CLI, results view, report), above analysis
     "usetest.present": ["textual", "matplotlib", "rich", "usetest.tui", "usetest.cli",
                         "usetest.report", "usetest.export"],
     "usetest.plan": ["textual", "matplotlib", "usetest.tui", "usetest.cli", "usetest.report"],
+    # following a live session from another process: no Textual, no pandas
+    "usetest.observe": ["textual", "pandas", "usetest.tui", "usetest.cli"],
+    "usetest.flow": ["textual", "pandas", "sqlite3", "usetest.store", "usetest.tui"],
     "usetest.charts": ["textual", "usetest.tui", "usetest.cli", "usetest.analysis"],
 }
 
@@ -116,4 +123,40 @@ def test_only_the_store_opens_databases_and_only_through_one_function():
             if where == "usetest/store.py" and what == "sqlite3.connect(...)" and inside == "_connect":
                 continue
             found.append(f"{where}:{getattr(node, 'lineno', '?')} {what} in {inside or 'module'}")
+    assert found == []
+
+
+def _imported_modules(tree: ast.AST, package: str) -> set[str]:
+    """Every module an ``import`` or ``from … import`` names, relative imports resolved."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_screens_and_widgets_get_their_data_and_never_import_the_app():
+    """Attributes down, messages up (STYLE.md): screens are given what they show and post
+    messages to the app; none imports the app module (not even for type checking), and none
+    reaches up through a property typed as the app (``return self.app  # type: ignore``)."""
+    tui = ROOT / "usetest" / "tui"
+    found = []
+    for path in sorted([*(tui / "screens").glob("*.py"), *(tui / "widgets").glob("*.py"),
+                        tui / "keys.py", tui / "messages.py", tui / "live.py"]):  # fmt: skip
+        text = path.read_text(encoding="utf-8")
+        where = path.relative_to(ROOT).as_posix()
+        package = where.removesuffix(".py").replace("/", ".").rsplit(".", 1)[0]
+        if {"usetest.tui.app", "usetest.tui.app.UsetestApp"} & _imported_modules(
+            ast.parse(text, where), package
+        ):
+            found.append(f"{where} imports usetest.tui.app")
+        if re.search(r"return self\.app\s*#\s*type:\s*ignore", text):
+            found.append(f"{where} reaches up into the app (return self.app  # type: ignore)")
     assert found == []

@@ -65,6 +65,12 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def parse_utc(text: str) -> datetime:
+    """A time :func:`iso_utc` wrote (or any ISO 8601 with an offset or ``Z``), as UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
 def duration(ms: int) -> str:
     """mm:ss (h:mm:ss past an hour) of a duration in milliseconds."""
     seconds = max(0, ms) // 1000

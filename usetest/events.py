@@ -50,12 +50,20 @@ ANSWER_RECORDED = "answer_recorded"
 UNDO = "undo"
 CONSENT_RECORDED = "consent_recorded"
 CORRECTION = "correction"
+RECORDING_STARTED = "recording_started"
+"""The moderator's key (``r``) as the screen or video recorder starts: the origin of the
+recording markers (:mod:`usetest.markers`). Its time is the key press; it changes no state."""
+QUESTIONS_PASSED = "questions_passed"
+"""The moderator went on from the questions after a task (``task_id``) or at the end of the
+session (no task) leaving some unanswered — a text item left empty. Payload ``unanswered``:
+``[[questionnaire, item], …]``. Not an answer (analyses see no answer for those items); it
+only tells :func:`usetest.flow.next_step` not to ask them again, in every app reading the log."""
 
 EVENT_KINDS = (
     SESSION_STARTED, SESSION_RESUMED, SESSION_COMPLETED, SESSION_ABANDONED,
     TASK_STARTED, TASK_PAUSED, TASK_RESUMED, TASK_ENDED,
     ERROR_LOGGED, ASSIST_LOGGED, NOTE_LOGGED, ANSWER_RECORDED, UNDO,
-    CONSENT_RECORDED, CORRECTION,
+    CONSENT_RECORDED, CORRECTION, RECORDING_STARTED, QUESTIONS_PASSED,
 )  # fmt: skip
 # Session lifecycle events, consent and undo itself cannot be undone.
 UNDOABLE = frozenset(EVENT_KINDS) - {
@@ -175,6 +183,8 @@ class NoteEntry:
     text: str
     severity: int | None
     at: str
+    author: str | None = None
+    """The observer's initials for a note an observer logged (None: the moderator's)."""
 
 
 @dataclass(frozen=True)
@@ -221,6 +231,9 @@ class SessionState:
     last_mono: Mapping[int, int] = field(default_factory=dict)
     """Per run, the monotonic reading of the last event that run wrote."""
     last_at: str | None = None
+    passed: frozenset[tuple[str, str]] = frozenset()
+    """Question groups gone on from with items unanswered (:data:`QUESTIONS_PASSED`):
+    ``("after", task_id)`` or ``("end", "")``."""
 
     @property
     def current_task(self) -> str | None:
@@ -336,9 +349,13 @@ def apply(state: SessionState, event: Event) -> SessionState:
     if kind == NOTE_LOGGED:
         notes = dict(state.notes)
         notes[event.seq] = NoteEntry(
-            event.seq, event.task_id, p["kind"], p["text"], p.get("severity"), event.at
-        )
+            event.seq, event.task_id, p["kind"], p["text"], p.get("severity"), event.at,
+            p.get("author"),
+        )  # fmt: skip
         return replace(state, notes=notes)
+    if kind == QUESTIONS_PASSED:
+        group = ("after", event.task_id) if event.task_id else ("end", "")
+        return replace(state, passed=state.passed | {group})
     if kind == ANSWER_RECORDED:
         answers = dict(state.answers)
         key = (p["questionnaire"], p["item"], event.task_id or "")

@@ -20,6 +20,7 @@ tasks a participant gets, in :mod:`usetest.order`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from usetest.clock import Clock, iso_utc
@@ -32,6 +33,8 @@ from usetest.events import (
     NOTE_KINDS,
     NOTE_LOGGED,
     OUTCOMES,
+    QUESTIONS_PASSED,
+    RECORDING_STARTED,
     SESSION_ABANDONED,
     SESSION_COMPLETED,
     SESSION_RESUMED,
@@ -176,6 +179,13 @@ class Session:
         """The current instant, to record an event later as of now (see :meth:`pause`)."""
         return Moment(self.clock.monotonic_ms(), self.clock.utc_now())
 
+    def moment_at(self, utc: datetime) -> Moment:
+        """An earlier wall-clock instant (an observer's key, on another process's clock) on
+        this run's monotonic clock; a time in the future is taken as now."""
+        now = self.now()
+        back = max(0, round((now.utc - utc).total_seconds() * 1000))
+        return Moment(max(0, now.mono_ms - back), min(utc, now.utc))
+
     def _record(
         self, kind: str, task_id: str | None, payload: Mapping[str, Any], run: int | None = None,
         at: Moment | None = None,
@@ -305,12 +315,16 @@ class Session:
 
     def log_note(
         self, text: str, kind: str = "observation", severity: int | None = None,
-        task_id: str | None = None, at: Moment | None = None,
+        task_id: str | None = None, at: Moment | None = None, author: str | None = None,
+        inbox_id: int | None = None,
     ) -> Event:  # fmt: skip
         """A timestamped observation, quote or problem (problems may carry severity 0–4).
 
         Notes are allowed at any time; they belong to the active task if there is one. ``at``
-        stamps the note with the instant the note key was pressed.
+        stamps the note with the instant the note key was pressed. An observer's note
+        (``usetest observe``) carries the observer's initials as ``author`` and the row of the
+        observers' inbox it came from as ``inbox_id`` (the store marks it taken in the same
+        transaction, so it is logged exactly once).
         """
         if kind not in NOTE_KINDS:
             raise SessionError(f"unknown note kind {kind!r}; use one of {', '.join(NOTE_KINDS)}")
@@ -325,9 +339,20 @@ class Session:
             task_id = self.state.active_task
         elif task_id not in self.state.tasks:
             raise SessionError(f"no task {task_id!r} in this session")
-        return self._record(NOTE_LOGGED, task_id, {
-            "kind": kind, "text": text, "severity": severity,
-        }, at=at)  # fmt: skip
+        payload: dict[str, Any] = {"kind": kind, "text": text, "severity": severity}
+        if author is not None:
+            payload |= {"author": author, "inbox_id": inbox_id}
+        return self._record(NOTE_LOGGED, task_id, payload, at=at)
+
+    def log_recording_start(self, at: Moment | None = None) -> Event:
+        """The screen or video recorder started (the moderator's key as they start it).
+
+        ``at`` (from :meth:`now`, taken when the key was pressed) is the instant the recording
+        markers count from (:mod:`usetest.markers`). Allowed any time in the session, and more
+        than once (every one is kept; the markers count from the first not undone). It belongs
+        to the active task if there is one, like a note.
+        """
+        return self._record(RECORDING_STARTED, self.state.active_task, {}, at=at)
 
     def answer(
         self, questionnaire: str, item: str, value: int | str | None, task_id: str | None = None
@@ -385,6 +410,25 @@ class Session:
     def decline(self, questionnaire: str, item: str, task_id: str | None = None) -> Event:
         """The participant declined to rate this item; stored as declined, not as a number."""
         return self.answer(questionnaire, item, None, task_id)
+
+    def pass_questions(
+        self, unanswered: Sequence[tuple[str, str]], task_id: str | None = None
+    ) -> Event:
+        """Go on from the questions after ``task_id`` (None: those at the end of the session)
+        leaving the ``(questionnaire, item)`` pairs in ``unanswered`` without an answer (a text
+        item left empty). Nothing is recorded for the items; they are not asked again."""
+        if task_id is not None and self._task(task_id).status != "ended":
+            raise SessionError(f"{task_id} has not ended: its questions come after it")
+        if not unanswered:
+            raise SessionError("no question left unanswered: nothing to go on from")
+        for questionnaire, item in unanswered:
+            q = self._questionnaire(questionnaire, task_id)
+            if not any(i.id == item for i in q.items):
+                raise SessionError(f"questionnaire {questionnaire!r} has no item {item!r}")
+            if self.state.answer(questionnaire, item, task_id) is not None:
+                raise SessionError(f"{questionnaire} {item} has an answer already")
+        pairs = [[questionnaire, item] for questionnaire, item in unanswered]
+        return self._record(QUESTIONS_PASSED, task_id, {"unanswered": pairs})
 
     def record_consent(
         self, wording: str, how: str = "in the app",

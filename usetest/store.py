@@ -56,8 +56,9 @@ if TYPE_CHECKING:
 
     from usetest.scenario import LoadedScenario
 
-SCHEMA_VERSION = 2
-TABLES = ("scenarios", "sessions", "events", "attempts", "answers", "errors", "notes", "withdrawals")
+SCHEMA_VERSION = 3
+TABLES = ("scenarios", "sessions", "events", "attempts", "answers", "errors", "notes", "withdrawals",
+          "observer_notes")
 """Every table of a study database, each after the tables it refers to."""
 BUSY_TIMEOUT_MS = 10_000
 
@@ -648,7 +649,31 @@ def _v2_study_day(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_study_day]
+def _v3_observers(db: Database) -> None:
+    """Observers (``usetest observe``): who wrote a note, and the observers' inbox.
+
+    An observer never writes the session's event log (one writer per session: the app that
+    has it). Their notes wait in ``observer_notes`` until that app logs each as a note event
+    (``author`` = the observer's initials) and sets ``taken_seq`` in the same transaction; a
+    note posted while no app has the session waits for the session to be resumed."""
+    db.execute("ALTER TABLE notes ADD COLUMN author TEXT")
+    db.execute(
+        """CREATE TABLE observer_notes (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            observer TEXT NOT NULL,
+            task_id TEXT,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            severity INTEGER,
+            noted_at TEXT NOT NULL,
+            taken_seq INTEGER
+        )"""
+    )
+    db.execute("CREATE INDEX observer_notes_waiting ON observer_notes (session_id, taken_seq)")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_study_day, _v3_observers]
 """Migration k (1-based) takes a database from user_version k-1 to k. Append, never edit."""
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -874,6 +899,9 @@ _RANGES: dict[str, list[tuple[str, str]]] = {
                  ("a time limit out of range", f"time_limit_s NOT BETWEEN 0 AND {MAX_MS // 1000}"),
                  ("counts out of range", f"corrections NOT BETWEEN 0 AND {MAX_COUNT}")],
     "notes": [("a severity out of 0–4", "severity NOT BETWEEN 0 AND 4")],
+    "observer_notes": [("a severity out of 0–4", "severity NOT BETWEEN 0 AND 4"),
+                       ("a note kind usetest does not log",
+                        "kind NOT IN ('observation', 'quote', 'problem')")],
     "answers": [("an answer out of range", f"abs(value_num) > {MAX_COUNT}")],
     "sessions": [("a task order that is not a JSON list", "CASE WHEN typeof(task_order) = 'text'"
                   " AND json_valid(task_order) THEN json_type(task_order) != 'array' ELSE 1 END"),
@@ -886,7 +914,8 @@ _RANGES: dict[str, list[tuple[str, str]]] = {
 }  # fmt: skip
 """Per table: (what is wrong, SQL true for a bad row). A check naming a column that the file's
 schema version does not have yet (``corrections``, ``owner``: schema 2) is left out."""
-_LATER = {"corrections", "owner", "declined", "consent_at", "consent_how", "study_key", "version"}
+_LATER = {"corrections", "owner", "declined", "consent_at", "consent_how", "study_key", "version",
+          "author"}
 
 
 def _check_values(conn: sqlite3.Connection, path: Path | str, schema: _Schema) -> None:
@@ -1182,11 +1211,74 @@ def condition_counts(db: Database, conditions: list[str]) -> dict[str, int]:
     return counts
 
 
-def load_events(db: Database, session_id: int) -> list[Event]:
+# ---------------------------------------------------------------------------------------------
+# Observers: notes posted by ``usetest observe`` wait in observer_notes until the app that has
+# the session logs them (one writer per session's event log).
+
+OBSERVER_NOTE_MAX = 2000
+"""Characters in one observer's note (a moderator's note has the same bound in the app)."""
+
+
+@dataclass(frozen=True)
+class ObserverNote:
+    """A note an observer posted, waiting to be logged by the app recording the session."""
+
+    id: int
+    session_id: int
+    observer: str
+    task_id: str | None
+    kind: str
+    text: str
+    severity: int | None
+    noted_at: str
+
+
+def post_observer_note(
+    db: Database, session_id: int, observer: str, kind: str, text: str,
+    severity: int | None, task_id: str | None, noted_at: str,
+) -> int:  # fmt: skip
+    """Put an observer's note in the session's inbox; its row id. Refused (StoreError) when the
+    session is not in progress any more, or the note is not one a moderator could log."""
+    if kind not in ("observation", "quote", "problem"):
+        raise StoreError(f"unknown note kind {kind!r}: observation, quote or problem")
+    if severity is not None and (kind != "problem" or severity not in range(5)):
+        raise StoreError("only a problem carries a severity, 0 (none) to 4 (catastrophe)")
+    if not text.strip():
+        raise StoreError("an empty note was not sent — type some text first")
+    if len(text) > OBSERVER_NOTE_MAX:
+        raise StoreError(f"a note holds at most {OBSERVER_NOTE_MAX} characters; this one has "
+                         f"{len(text)} — split it")  # fmt: skip
+    with _immediate(db.conn) as conn:
+        row = conn.execute("SELECT status, participant FROM sessions WHERE id = ?",
+                           (session_id,)).fetchone()  # fmt: skip
+        if row is None or row[0] != "in_progress":
+            what = "is gone" if row is None else f"of {row[1]} is {row[0]}"
+            raise StoreError(f"the session {what}: the note was not sent (nothing was recorded)")
+        cursor = conn.execute(
+            "INSERT INTO observer_notes (session_id, observer, task_id, kind, text, severity,"
+            " noted_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, observer, task_id, kind, text, severity, noted_at),
+        )  # fmt: skip
+        return int(cursor.lastrowid or 0)
+
+
+def waiting_observer_notes(conn: sqlite3.Connection, session_id: int) -> list[ObserverNote]:
+    """The session's observer notes not logged yet, oldest first (one indexed read)."""
+    rows = conn.execute(
+        "SELECT id, session_id, observer, task_id, kind, text, severity, noted_at"
+        " FROM observer_notes WHERE session_id = ? AND taken_seq IS NULL ORDER BY id",
+        (session_id,),
+    ).fetchall()  # fmt: skip
+    return [ObserverNote(*r) for r in rows]
+
+
+def load_events(db: Database, session_id: int, after: int = 0) -> list[Event]:
+    """The session's events in order; ``after``: only those with a greater ``seq`` (a screen
+    that follows a live session reads just what is new: one indexed read)."""
     rows = db.execute(
         "SELECT seq, run, kind, task_id, payload, mono_ms, at FROM events"
-        " WHERE session_id = ? ORDER BY seq",
-        [session_id],
+        " WHERE session_id = ? AND seq > ? ORDER BY seq",
+        [session_id, after],
     ).fetchall()
     return [
         Event(seq=r[0], run=r[1], kind=r[2], task_id=r[3], payload=json.loads(r[4]),
@@ -1282,6 +1374,8 @@ class SessionStore:
                 self._insert_error(conn, state, event.seq)
             elif event.kind == NOTE_LOGGED:
                 self._insert_note(conn, state, event.seq)
+                if event.payload.get("inbox_id") is not None:
+                    self._take_observer_note(conn, event)
             elif event.kind == ANSWER_RECORDED:
                 p = event.payload
                 self._upsert_answer(conn, state, (p["questionnaire"], p["item"], event.task_id or ""))
@@ -1319,13 +1413,24 @@ class SessionStore:
             (self.session_id, seq, e.task_id, e.type_key, e.type_name, e.note, e.at),
         )
 
+    def _take_observer_note(self, conn: sqlite3.Connection, event: Event) -> None:
+        """Mark the observer's note ``event`` logs as taken, in the event's transaction; a
+        note already taken (logged by an earlier event) is not logged twice."""
+        taken = conn.execute(
+            "UPDATE observer_notes SET taken_seq = ? WHERE id = ? AND session_id = ?"
+            " AND taken_seq IS NULL", (event.seq, event.payload["inbox_id"], self.session_id),
+        ).rowcount  # fmt: skip
+        if taken != 1:
+            raise StoreError(f"observer note {event.payload['inbox_id']} is not waiting "
+                             "(already logged, or not of this session)")  # fmt: skip
+
     def _insert_note(self, conn: sqlite3.Connection, state: SessionState, seq: int) -> None:
         n = state.notes[seq]
         conn.execute(
-            "INSERT INTO notes (session_id, event_seq, task_id, kind, text, severity, logged_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (self.session_id, seq, n.task_id, n.kind, n.text, n.severity, n.at),
-        )
+            "INSERT INTO notes (session_id, event_seq, task_id, kind, text, severity, logged_at,"
+            " author) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (self.session_id, seq, n.task_id, n.kind, n.text, n.severity, n.at, n.author),
+        )  # fmt: skip
 
     def _upsert_answer(
         self, conn: sqlite3.Connection, state: SessionState, key: tuple[str, str, str]

@@ -132,8 +132,10 @@ async def test_undo_of_an_after_answer_goes_back_to_it(tmp_path):
     async with app.run_test() as pilot:
         await pilot.press("space", "s", "6", "3", "5", "enter")
         assert isinstance(app.screen, TaskScreen) and app.screen.task_id == "two"
-        await pilot.press("u")  # takes back calm = 5: asked again
+        await pilot.press("u")  # takes back "why" left empty: asked again
         assert isinstance(app.screen, QuestionnaireScreen)
+        assert asking(app) == ("mine", "why", "one")
+        await pilot.press("backspace")  # (u types into a text item) back to calm = 5
         assert asking(app) == ("mine", "calm", "one")
         await pilot.press("7", "enter")
         assert isinstance(app.screen, TaskScreen) and app.screen.task_id == "two"
@@ -171,3 +173,23 @@ async def test_csat_after_the_last_task_and_again_at_the_end_are_two_answers(tmp
         {"questionnaire": "csat", "task_id": "only", "value_num": 2},
         {"questionnaire": "csat", "task_id": "", "value_num": 4},
     ]  # fmt: skip
+
+
+async def test_a_text_item_left_empty_stays_passed_when_the_app_restarts(tmp_path):
+    """Going on from an empty text item is an event (questions_passed), not an answer: a
+    resumed app (and the participant's screen) does not go back to it, analyses see no answer."""
+    db_path = tmp_path / "after.db"
+    app = make_app(STUDY, db_path, clock=FakeClock(), participant="P01", consent=True)
+    async with app.run_test() as pilot:
+        await pilot.press("space", "s", "6", "3", "5", "enter")  # "why" left empty
+        assert isinstance(app.screen, TaskScreen) and app.screen.task_id == "two"
+    app = make_app(STUDY, db_path, clock=FakeClock(start_ms=50), participant="P01", resume=True)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, TaskScreen) and app.screen.task_id == "two"
+    assert rows(db_path, "SELECT kind, task_id, payload FROM events"
+                         " WHERE kind = 'questions_passed'") == [
+        {"kind": "questions_passed", "task_id": "one", "payload": '{"unanswered": [["mine", "why"]]}'},
+    ]  # fmt: skip
+    assert rows(db_path, "SELECT item FROM answers WHERE questionnaire = 'mine'") == [
+        {"item": "calm"}]  # fmt: skip

@@ -10,7 +10,7 @@ only ever shows as logged what the store has committed.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,13 +21,15 @@ from textual.events import Unmount
 from textual.notifications import SeverityLevel
 
 from usetest import recorder, store
-from usetest.clock import Clock, SystemClock
-from usetest.events import TASK_ENDED, Event, SessionError, describe_change
-from usetest.questionnaires import SEQ, after_task_questionnaires, questionnaires_for
+from usetest.clock import Clock, SystemClock, parse_utc
+from usetest.events import TASK_ENDED, Event, SessionError
+from usetest.flow import next_step
 from usetest.store import StoreError
+from usetest.tui.live import EVENT_LABELS, describe
+from usetest.tui.messages import SessionMoved, UndoRequested
 from usetest.tui.screens.modals import ConfirmQuit, ConfirmTakeOver, ConsentScreen, TextPrompt
 from usetest.tui.screens.profile import ProfileScreen
-from usetest.tui.screens.questionnaire import Question, QuestionnaireScreen
+from usetest.tui.screens.questionnaire import QuestionnaireScreen
 from usetest.tui.screens.setup import ResumeScreen, SetupScreen
 from usetest.tui.screens.summary import SummaryScreen
 from usetest.tui.screens.task import TaskScreen
@@ -40,23 +42,6 @@ if TYPE_CHECKING:
     from usetest.recorder import Recording
     from usetest.scenario import LoadedScenario
 
-EVENT_LABELS = {
-    "session_started": "session started",
-    "session_resumed": "session resumed",
-    "session_completed": "session completed",
-    "session_abandoned": "session abandoned",
-    "consent_recorded": "consent recorded",
-    "correction": "corrected",
-    "task_started": "started",
-    "task_paused": "paused",
-    "task_resumed": "resumed",
-    "task_ended": "ended",
-    "error_logged": "error",
-    "assist_logged": "assist",
-    "note_logged": "note",
-    "answer_recorded": "answer",
-    "undo": "undo",
-}
 
 
 class UsetestApp(App[None]):
@@ -65,10 +50,13 @@ class UsetestApp(App[None]):
     ENABLE_COMMAND_PALETTE = False  # every action has its own key; keep ctrl+p free
     # Replaces Textual's own ctrl+q: quitting mid-session must ask first.
     BINDINGS = [
-        Binding("ctrl+q", "quit_guard", "quit", id="app-quit", priority=True),
+        Binding("ctrl+q", "quit_guard", "quit", id="app-quit", priority=True, tooltip=(
+            "quit (asks first; the session stays resumable: usetest run FILE --resume); in that "
+            "dialog, a abandons the session instead (the participant will not finish it)")),
         Binding("ctrl+c", "quit_guard", "Quit", show=False, id="app-ctrl-c", priority=True),
-        Binding("ctrl+t", "switch_theme", "light/dark", show=False, id="app-theme"),
-    ]
+        Binding("ctrl+t", "switch_theme", "light/dark", show=False, id="app-theme",
+                tooltip="light or dark colours"),
+    ]  # fmt: skip
     # A write that waits longer than this for another program's lock fails with NOT SAVED
     # instead of freezing the screen for the store's default 10 s (per connection).
     WRITE_WAIT_MS = 2000
@@ -107,9 +95,6 @@ class UsetestApp(App[None]):
         self.recording: Recording | None = None
         self.lost_session = False
         """Another app took this app's session over: it can no longer record it."""
-        self.after_done: set[str] = set()
-        """Tasks whose ``after:`` questionnaires were gone through (a text item may be left
-        unanswered): not asked again in this run."""
         self.sub_title = loaded.scenario.study
 
     take_over = False
@@ -139,13 +124,17 @@ class UsetestApp(App[None]):
         if not self.db_writable:
             self.db.close()  # and the -wal/-shm its reading made go with it
 
+    OBSERVER_POLL_S = 0.25
+    """How often the app takes in the notes observers posted (usetest observe)."""
+
     def on_mount(self) -> None:
+        self.set_interval(self.OBSERVER_POLL_S, self.take_observer_notes)
         if self.version_notice and not self.resume:
             self.notify(self.version_notice, title="New version of the study", timeout=30)
         if self.resume and self.participant:
             self.resume_participant(self.participant)
         elif self.resume:
-            self.push_screen(ResumeScreen())
+            self.push_screen(ResumeScreen(self.db))
         elif self.participant:
             condition = self.condition or self.suggested_condition()
             if condition and not self.condition:
@@ -161,12 +150,12 @@ class UsetestApp(App[None]):
                 else:
                     self.notify(f"No consent: no session was started for {participant}, "
                                 "and nothing was recorded.", severity="warning", timeout=15)
-                    self.push_screen(SetupScreen())
+                    self.push_screen(self.setup_screen())
 
             self.push_screen(ConsentScreen(participant, self.loaded.scenario.consent_wording),
                              answered)  # fmt: skip
         else:
-            self.push_screen(SetupScreen())
+            self.push_screen(self.setup_screen())
 
     def notify(
         self,
@@ -188,6 +177,12 @@ class UsetestApp(App[None]):
         counts = store.condition_counts(self.db, conditions)
         return min(conditions, key=lambda c: counts[c])
 
+    def setup_screen(self) -> SetupScreen:
+        """The set-up of the next session, filled in with what the app was given."""
+        return SetupScreen(self.loaded, self.db, participant=self.participant,
+                           moderator=self.moderator,
+                           condition=self.condition or self.suggested_condition())  # fmt: skip
+
     def action_switch_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
@@ -204,29 +199,25 @@ class UsetestApp(App[None]):
             self.bell()
         return None
 
-    def describe(self, event: Event) -> str:
-        label = EVENT_LABELS.get(event.kind, event.kind)
-        p: dict[str, Any] = dict(event.payload)
-        if event.kind == "task_ended":
-            label += f" ({p['outcome']})"
-        elif event.kind == "task_paused" and p.get("reason"):
-            label += f": {p['reason']}"
-        elif event.kind == "error_logged":
-            label += f" [{p['type_name']}]" + (f" {p['note']}" if p.get("note") else "")
-        elif event.kind == "note_logged":
-            sev = f" severity {p['severity']}" if p.get("severity") is not None else ""
-            label = f"{p['kind']}{sev}: {p['text']}"
-        elif event.kind == "answer_recorded":
-            value = "declined" if p.get("declined") else p["value"]
-            label = f"{p['questionnaire']} {p['item']} = {value}"
-        elif event.kind == "consent_recorded":
-            label += f" ({p['how']})"
-        elif event.kind == "correction":
-            label += f": {describe_change(p['changes'])} ({p['reason']})"
-        elif event.kind == "undo":
-            label += f" ({EVENT_LABELS.get(p['target_kind'], p['target_kind'])})"
-        task = f"{event.task_id}: " if event.task_id else ""
-        return task + label
+    def take_observer_notes(self) -> None:
+        """Log the notes observers posted (``usetest observe``) into the session: this app is
+        the one writer of its event log. Each is stamped with the observer's key time, belongs
+        to the task the observer saw, and shows as a notice naming the observer."""
+        rec = self.recording
+        if rec is None or not self.db_writable or rec.session.state.status != "in_progress":
+            return
+        waiting = store.waiting_observer_notes(self.db.conn, rec.record.id)
+        session = rec.session
+        for note in waiting:
+            task_id = note.task_id if note.task_id in session.state.tasks else None
+            event = self.perform(lambda n=note, t=task_id: session.log_note(
+                n.text, n.kind, n.severity, task_id=t, at=session.moment_at(parse_utc(n.noted_at)),
+                author=n.observer, inbox_id=n.id))  # fmt: skip
+            if event is None:
+                return
+            self.notify(describe(event), title=f"Note from observer {note.observer}", timeout=8)
+        if waiting and hasattr(self.screen, "refresh_status"):
+            self.screen.refresh_status()  # the task screen's timeline shows them
 
     # -- flow ---------------------------------------------------------------------------------
     def start_session(
@@ -255,7 +246,7 @@ class UsetestApp(App[None]):
                                 f"{participant}, and nothing was recorded.", severity="warning",
                                 timeout=15)  # fmt: skip
                     if not isinstance(self.screen, SetupScreen):
-                        self._show(SetupScreen())
+                        self._show(self.setup_screen())
 
                 self.push_screen(ProfileScreen(participant, questions, preset), answered)
                 return
@@ -267,11 +258,11 @@ class UsetestApp(App[None]):
             self.profile_preset = {}  # given for this participant, not the next one
         except (StoreError, SessionError) as exc:
             if isinstance(exc, store.ParticipantTaken) and isinstance(self.screen, SetupScreen):
-                self.screen.offer_code(participant, exc.next_code)  # another window took it
+                self.screen.offer_code(participant, exc.next_code, self.db)  # another window took it
                 return
             self.notify(str(exc), severity="error", timeout=15)
             if not self.screen_stack or len(self.screen_stack) <= 1:
-                self.push_screen(SetupScreen())
+                self.push_screen(self.setup_screen())
             return
         self.show_next()
 
@@ -293,10 +284,10 @@ class UsetestApp(App[None]):
             record = store.find_session(self.db, participant)
         except StoreError as exc:
             self.notify(str(exc), severity="error", timeout=15)
-            self.push_screen(ResumeScreen())
+            self.push_screen(ResumeScreen(self.db))
             return
         if not self.resume_session(record.id, take_over=self.take_over):
-            self.push_screen(ResumeScreen())
+            self.push_screen(ResumeScreen(self.db))
 
     def resume_session(self, session_id: int, take_over: bool = False) -> bool:
         """Continue a session, claiming it for this app; False (and why, shown) if refused.
@@ -362,88 +353,36 @@ class UsetestApp(App[None]):
         self.push_screen(screen)
 
     def show_next(self) -> None:
-        """Go to wherever the session stands: a task, a missing SEQ, questionnaires, summary."""
+        """Go to wherever the session stands (:func:`usetest.flow.next_step`): a task, its SEQ
+        and ``after:`` questionnaires, the end-of-session questionnaires, the summary."""
         rec = self.recording
         assert rec is not None
-        state = rec.session.state
-        if state.status == "completed":
-            self._show(SummaryScreen())
-            return
-        for i, task_id in enumerate(state.order):
-            task = state.tasks[task_id]
-            if task.status != "ended":
-                self._show(TaskScreen(task_id))
-                return
-            if self._wants_seq(task_id) and state.answer("seq", "seq", task_id) is None:
-                self._show(QuestionnaireScreen(
-                    [Question(SEQ, SEQ.items[0], task_id)], self.show_next))  # fmt: skip
-                return
-            after = self._after_task_screen(task_id, state.order[i + 1 :])
-            if after is not None:
-                self._show(after)
-                return
-        questions = [
-            Question(q, item)
-            for q in questionnaires_for(rec.loaded.scenario)
-            for item in q.items
-        ]
-        unanswered = [q for q in questions if state.answer(q.questionnaire.id, q.item.id) is None]
-        if unanswered and not getattr(self, "_questionnaires_done", False):
-            start = questions.index(unanswered[0])
+        step = next_step(rec.loaded.scenario, rec.session.state)
+        if step.kind == "task":
+            assert step.task_id is not None
+            self._show(TaskScreen(rec, step.task_id, self.perform, by=self.moderator))
+        elif step.kind == "questions":
+            titles = {t.id: t.title for t in rec.loaded.scenario.tasks}
+            self._show(QuestionnaireScreen(step, rec.session, self.perform, titles))
+        else:
+            self.finish()
 
-            def finished() -> None:
-                self._questionnaires_done = True
-                self.finish()
-
-            screen = QuestionnaireScreen(questions, finished)
-            screen.index = start
-            self._show(screen)
-            return
-        self.finish()
-
-    def _after_task_screen(self, task_id: str, later: Sequence[str]) -> QuestionnaireScreen | None:
-        """The task's ``after:`` questionnaires from the first item not answered yet, or None
-        when there is none, the task was skipped, or the session went on past them (a text
-        item left empty, then the next task or the end-of-session questionnaires begun)."""
-        rec = self.recording
-        assert rec is not None
-        state = rec.session.state
-        if state.tasks[task_id].outcome == "skipped" or task_id in self.after_done:
-            return None
-        questions = [Question(q, item, task_id)
-                     for q in after_task_questionnaires(rec.loaded.scenario, task_id)
-                     for item in q.items]  # fmt: skip
-        unanswered = [q for q in questions
-                      if state.answer(q.questionnaire.id, q.item.id, task_id) is None]  # fmt: skip
-        at_end = {q.id for q in questionnaires_for(rec.loaded.scenario)}
-        moved_on = (state.tasks[later[0]].status != "pending" if later
-                    else any(q in at_end and not t for q, _, t in state.answers))  # fmt: skip
-        if not unanswered or moved_on:
-            return None
-
-        def finished() -> None:
-            self.after_done.add(task_id)
+    @on(SessionMoved)
+    @on(QuestionnaireScreen.Finished)
+    def _session_moved(self) -> None:
+        if self.recording is not None:
             self.show_next()
 
-        screen = QuestionnaireScreen(questions, finished)
-        screen.index = questions.index(unanswered[0])
-        return screen
-
-    def _wants_seq(self, task_id: str) -> bool:
-        rec = self.recording
-        assert rec is not None
-        task_state = rec.session.state.tasks[task_id]
-        return rec.loaded.scenario.task(task_id).seq and task_state.outcome != "skipped"
-
-    def after_task_ended(self, task_id: str) -> None:
-        self.show_next()
+    @on(UndoRequested)
+    def _undo_requested(self) -> None:
+        self.undo()
 
     def finish(self) -> None:
         rec = self.recording
         assert rec is not None
         if rec.session.state.status == "in_progress" and self.perform(rec.session.complete) is None:
             return
-        self._show(SummaryScreen())
+        self._show(SummaryScreen(rec, self.perform, self.db_path, by=self.moderator))
 
     def undo(self) -> None:
         rec = self.recording
@@ -453,8 +392,6 @@ class UsetestApp(App[None]):
         if event is None:
             return
         self.notify(f"Undone: {EVENT_LABELS.get(event.payload['target_kind'], '')}")
-        if event.task_id is not None:
-            self.after_done.discard(event.task_id)  # an undone answer is asked again
         screen = self.screen
         if (
             isinstance(screen, TaskScreen)
@@ -496,11 +433,25 @@ class UsetestApp(App[None]):
     def next_participant(self) -> None:
         self.release_session()
         self.recording = None
-        self._questionnaires_done = False
-        self.after_done = set()
         self.participant = None
         self.condition = None  # suggest the least-used one again
-        self._show(SetupScreen())
+        self._show(self.setup_screen())
+
+    @on(SummaryScreen.NextParticipant)
+    def _next_participant_chosen(self) -> None:
+        self.next_participant()
+
+    @on(SetupScreen.StartChosen)
+    def _start_chosen(self, message: SetupScreen.StartChosen) -> None:
+        self.start_session(message.participant, message.moderator, message.condition,
+                           "in the app")  # fmt: skip
+
+    @on(ResumeScreen.Chosen)
+    def _resume_chosen(self, message: ResumeScreen.Chosen) -> None:
+        if message.take_over:
+            self.take_over_session(message.session_id)
+        elif not self.resume_session(message.session_id) and isinstance(self.screen, ResumeScreen):
+            self.screen.fill(self.db)  # refused: list them again (who has which open changed)
 
     def confirm_quit(self) -> None:
         if self.recording is None or self.recording.session.state.status != "in_progress":

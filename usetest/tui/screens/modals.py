@@ -232,38 +232,19 @@ class ParticipantView(DismissOnce, ModalScreen[None]):
         self.dismiss(None)
 
 
-HELP_TEXT = """\
-Task screen
-  space   start / pause / resume the clock (a pause asks for a reason; Enter skips it)
-  s p f   end the task: success, partial, fail
-  g x     end the task: gave up (abandoned), skipped
-  a       assist given
-  e       error: then the error type's key, or Enter for unclassified; then an optional note
-  n       note: o observation, q quote, p problem (then severity 0–4)
-  u       undo the last event (it is logged; undoing an end reopens the task)
-  v       participant view: only the prompt, full screen, until any key
-  c       review the ended tasks and correct one (outcome, time, errors, assists, SEQ)
-  ?       this help
-  ctrl+q  quit (asks first; the session stays resumable: usetest run FILE --resume);
-          in that dialog, a abandons the session instead (the participant will not finish it)
-
-Questionnaires
-  1–7 (or the scale's numbers) answer at once; scales up to 10: type the number, Enter
-  d          the participant declines this rating (stored as declined, never as a number)
-  backspace  back to the previous item to correct it
-  u          undo the last event
-
-Every event is saved to the database before it appears in the log.
-"""
-
-
 class HelpScreen(DismissOnce, ModalScreen[None]):
+    """The keys, as :func:`usetest.tui.keys.help_text` writes them from the bindings."""
+
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help-close")]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help"):
             yield Static("Keys", classes="dialog-title")
-            yield Static(HELP_TEXT, markup=False)
+            yield Static(self.text, markup=False, id="help-text")
             yield Static("Esc close", classes="keys")
 
     def action_close(self) -> None:

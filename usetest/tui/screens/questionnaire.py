@@ -3,53 +3,70 @@ declined the item, stored as declined, never as a number), back to correct, free
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from usetest.events import Answer
-from usetest.questionnaires import Item, Questionnaire
+from usetest.flow import Group, Question, Step
+from usetest.tui.messages import Perform, UndoRequested
 from usetest.tui.screens.guard import ActiveOnly, on_stack
 from usetest.tui.text import literal
 from usetest.tui.widgets.likert import LikertScale
 
 if TYPE_CHECKING:
-    from usetest.tui.app import UsetestApp
+    from usetest.session import Session
 
-
-@dataclass(frozen=True)
-class Question:
-    questionnaire: Questionnaire
-    item: Item
-    task_id: str | None = None
+__all__ = ["Question", "QuestionnaireScreen"]
 
 
 class QuestionnaireScreen(ActiveOnly, Screen[None]):
-    """Asks ``questions`` in order, records each answer at once, then calls ``done``."""
+    """Asks the questions of a :class:`~usetest.flow.Step` in order from its index, records
+    each answer at once (through ``perform``), then posts :class:`Finished`.
+
+    ``titles``: task id -> title, for the line over the questions asked after a task.
+    """
 
     BINDINGS = [
-        Binding("backspace", "back", "Back", id="q-back"),
-        Binding("u", "undo", "Undo last event", id="q-undo"),
-        Binding("d", "decline", "Declined", id="q-decline"),
-    ]
+        # priority: before the text input's own backspace, which takes it while it has text
+        Binding("backspace", "back", "Back", id="q-back", priority=True,
+                tooltip="back to the previous item to correct it (in a text answer: once it "
+                        "is empty)"),
+        Binding("u", "undo", "Undo last event", id="q-undo", tooltip="undo the last event"),
+        Binding("d", "decline", "Declined", id="q-decline",
+                tooltip="the participant declines this rating (stored as declined, never as "
+                        "a number)"),
+    ]  # fmt: skip
 
-    def __init__(self, questions: list[Question], done: Callable[[], None]) -> None:
+    class Finished(Message):
+        """The last question was answered or left empty (recorded as ``questions_passed``):
+        the app goes to the next step."""
+
+        def __init__(self, group: Group | None, questions: tuple[Question, ...]) -> None:
+            super().__init__()
+            self.group = group
+            self.questions = questions
+
+    def __init__(
+        self, step: Step, session: Session, perform: Perform, titles: Mapping[str, str]
+    ) -> None:
         super().__init__()
-        self.questions = questions
-        self.index = 0
+        self.questions = step.questions
+        self.index = step.index
+        self.group = step.group
+        self.session = session
+        self.perform = perform
+        self.titles = titles
         self.buffer = ""
-        self.done = done
-
-    @property
-    def ut(self) -> UsetestApp:
-        return self.app  # type: ignore[return-value]
+        self.finished = False
+        """Finished was posted: keys that come before the app moves on are dropped."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="q-progress")
@@ -79,9 +96,8 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
             f"{q.questionnaire.title}  ·  {pos} of {len(n_in_q)}"
         ))  # fmt: skip
         intro = q.questionnaire.intro
-        rec = self.ut.recording
-        if q.task_id and rec is not None:
-            intro = f"After the task “{rec.loaded.scenario.task(q.task_id).title}”"
+        if q.task_id:
+            intro = f"After the task “{self.titles.get(q.task_id, q.task_id)}”"
         self.query_one("#q-title", Static).update(literal(intro))
         self.query_one("#q-text", Static).update(literal(q.item.text))
         entry = self.query_one("#q-input", Input)
@@ -102,15 +118,18 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
         self.show_current()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.finished:
+            return False
         if action == "decline" and self.is_mounted and self.question.item.kind != "scale":
             return False  # a text item is left empty instead
+        if action == "back" and self.is_mounted and self.question.item.kind == "text" \
+                and self.query_one("#q-input", Input).value:
+            return False  # the input's backspace edits the text
         return super().check_action(action, parameters)
 
     def recorded(self) -> Answer | None:
         q = self.question
-        rec = self.ut.recording
-        assert rec is not None
-        return rec.session.state.answer(q.questionnaire.id, q.item.id, q.task_id)
+        return self.session.state.answer(q.questionnaire.id, q.item.id, q.task_id)
 
     def show_current(self) -> None:
         if not on_stack(self):
@@ -140,7 +159,7 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
 
     def on_key(self, event: events.Key) -> None:
         q = self.question
-        if q.item.kind != "scale" or not (self.is_mounted and self.is_active):
+        if q.item.kind != "scale" or self.finished or not (self.is_mounted and self.is_active):
             return
         if event.character and event.character.isdigit():
             event.stop()
@@ -155,7 +174,7 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
 
     @on(Input.Submitted, "#q-input")
     def _text_submitted(self, event: Input.Submitted) -> None:
-        if not self.is_active:
+        if not self.is_active or self.finished:
             return
         if event.value.strip():
             self.record(event.value)
@@ -164,15 +183,13 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
 
     def record(self, value: int | str) -> None:
         q = self.question
-        rec = self.ut.recording
-        assert rec is not None
         if isinstance(value, int) and not q.item.min <= value <= q.item.max:
             self.notify(f"Answer {q.item.min}–{q.item.max}", severity="warning")
             self.buffer = ""
             self.show_current()
             return
-        ok = self.ut.perform(
-            lambda: rec.session.answer(q.questionnaire.id, q.item.id, value, task_id=q.task_id)
+        ok = self.perform(
+            lambda: self.session.answer(q.questionnaire.id, q.item.id, value, task_id=q.task_id)
         )
         if ok:
             self.advance()
@@ -181,12 +198,22 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
         if self.index + 1 < len(self.questions):
             self.index += 1
             self.show()
-        else:
-            self.done()
+        elif self.pass_unanswered():
+            self.finished = True
+            self.post_message(self.Finished(self.group, self.questions))
+
+    def pass_unanswered(self) -> bool:
+        """At the end of the list: record that the items still unanswered (a text item left
+        empty) are gone on from, so no app asks them again; False if that was not saved."""
+        state = self.session.state
+        left = [(q.questionnaire.id, q.item.id) for q in self.questions
+                if state.answer(q.questionnaire.id, q.item.id, q.task_id) is None]  # fmt: skip
+        if not left or self.group is None:
+            return True
+        task_id = self.group[1] or None
+        return self.perform(lambda: self.session.pass_questions(left, task_id)) is not None
 
     def action_back(self) -> None:
-        if self.question.item.kind == "text" and self.query_one("#q-input", Input).value:
-            return  # backspace edits the text
         if self.buffer:
             self.buffer = self.buffer[:-1]
             self.show_current()
@@ -199,11 +226,9 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
         q = self.question
         if q.item.kind != "scale":
             return
-        rec = self.ut.recording
-        assert rec is not None
         self.buffer = ""
-        ok = self.ut.perform(
-            lambda: rec.session.decline(q.questionnaire.id, q.item.id, task_id=q.task_id)
+        ok = self.perform(
+            lambda: self.session.decline(q.questionnaire.id, q.item.id, task_id=q.task_id)
         )
         if ok:
             self.advance()
@@ -211,4 +236,4 @@ class QuestionnaireScreen(ActiveOnly, Screen[None]):
             self.show_current()
 
     def action_undo(self) -> None:
-        self.ut.undo()
+        self.post_message(UndoRequested())

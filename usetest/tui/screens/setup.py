@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
@@ -18,23 +19,47 @@ from usetest.recorder import plan_order
 from usetest.tui.text import literal
 
 if TYPE_CHECKING:
-    from usetest.tui.app import UsetestApp
+    from sqlite_utils import Database
+
+    from usetest.scenario import LoadedScenario
 
 
 class SetupScreen(Screen[None]):
-    """Participant code (next free one suggested), moderator, condition, consent."""
+    """Participant code (next free one suggested), moderator, condition, consent; ctrl+s posts
+    :class:`StartChosen` once the codes are valid and consent is ticked.
+
+    ``participant``, ``moderator``, ``condition``: what to fill in (a participant code already
+    taken in ``db`` is replaced by the next free one); ``db`` is read for the codes taken, the
+    conditions' counts and the task order each code would get.
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "start", "Start session", id="setup-start", priority=True),
     ]
 
-    @property
-    def ut(self) -> UsetestApp:
-        return self.app  # type: ignore[return-value]
+    class StartChosen(Message):
+        """Start a session with these (checked) details; consent was given in the app."""
+
+        def __init__(self, participant: str, moderator: str | None, condition: str | None):
+            super().__init__()
+            self.participant = participant
+            self.moderator = moderator
+            self.condition = condition
+
+    def __init__(
+        self, loaded: LoadedScenario, db: Database, *, participant: str | None = None,
+        moderator: str | None = None, condition: str | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.loaded = loaded
+        self.db = db
+        self.participant = participant
+        self.moderator = moderator
+        self.condition = condition
 
     def compose(self) -> ComposeResult:
-        sc = self.ut.loaded.scenario
-        db = self.ut.db
+        sc = self.loaded.scenario
+        db = self.db
         with VerticalScroll(id="setup"):
             yield Static(literal(sc.study), id="setup-study")
             about = [sc.product or "", f"{len(sc.tasks)} tasks", f"order: {sc.task_order}"]
@@ -47,11 +72,11 @@ class SetupScreen(Screen[None]):
                 yield Label("a code, never a name", classes="field-hint")
             with Horizontal(classes="field"):
                 yield Label("Moderator", classes="field-label")
-                yield Input(value=self.ut.moderator or "", placeholder="your initials",
+                yield Input(value=self.moderator or "", placeholder="your initials",
                             id="moderator", compact=True)  # fmt: skip
             if sc.conditions:
                 counts = store.condition_counts(db, list(sc.conditions))
-                suggested = self.ut.condition or self.ut.suggested_condition()
+                suggested = self.condition or sc.conditions[0]
                 with Horizontal(classes="field"):
                     yield Label("Condition", classes="field-label")
                     yield Select(
@@ -69,9 +94,9 @@ class SetupScreen(Screen[None]):
 
     def suggested_code(self) -> str:
         """The code given on the command line if it is still free, else the next free one."""
-        wanted = (self.ut.participant or "").strip()
-        taken = {s.participant for s in store.list_sessions(self.ut.db)}
-        return wanted if wanted and wanted not in taken else store.next_participant_code(self.ut.db)
+        wanted = (self.participant or "").strip()
+        taken = {s.participant for s in store.list_sessions(self.db)}
+        return wanted if wanted and wanted not in taken else store.next_participant_code(self.db)
 
     def on_mount(self) -> None:
         self.update_order()
@@ -80,9 +105,9 @@ class SetupScreen(Screen[None]):
     @on(Input.Changed, "#participant")
     @on(Select.Changed, "#condition")
     def update_order(self) -> None:
-        loaded = self.ut.loaded
+        loaded = self.loaded
         code = self.query_one("#participant", Input).value.strip() or "P01"
-        order = plan_order(self.ut.db, loaded, code, self.chosen_condition())
+        order = plan_order(self.db, loaded, code, self.chosen_condition())
         titles = [f"{i}. {loaded.scenario.task(t).title}" for i, t in enumerate(order, 1)]
         self.query_one("#order-preview", Static).update(
             literal(f"Task order for {code}:\n" + "\n".join(titles))
@@ -102,10 +127,12 @@ class SetupScreen(Screen[None]):
             self.notify("Confirm consent first (tab to the box, space to tick it)",
                         severity="warning")  # fmt: skip
             return
-        self.ut.start_session(participant, moderator, condition, "in the app")
+        self.post_message(self.StartChosen(participant, moderator, condition))
 
-    def offer_code(self, taken: str, fresh: str) -> None:
-        """``taken`` went to another session meanwhile (another window): offer ``fresh``."""
+    def offer_code(self, taken: str, fresh: str, db: Database) -> None:
+        """``taken`` went to another session meanwhile (another window): offer ``fresh``.
+        ``db``: the app's database now (it was opened for writing to try the start)."""
+        self.db = db
         field = self.query_one("#participant", Input)
         field.value = fresh
         field.focus()
@@ -114,7 +141,7 @@ class SetupScreen(Screen[None]):
                     "it and press ctrl+s again.", severity="warning", timeout=20)  # fmt: skip
 
     def chosen_condition(self) -> str | None:
-        if not self.ut.loaded.scenario.conditions:
+        if not self.loaded.scenario.conditions:
             return None
         value = self.query_one("#condition", Select).value
         return value if isinstance(value, str) else None
@@ -128,6 +155,9 @@ class ResumeScreen(Screen[None]):
 
     A session another app has open (and may still be recording) is marked so and refused;
     ``t`` takes it over, after a confirmation that says what happens to the other app.
+
+    Enter posts :class:`Chosen`, ``t`` :class:`Chosen` with ``take_over``; when the app could
+    not resume it, it lists the sessions again (:meth:`fill`).
     """
 
     BINDINGS = [
@@ -136,9 +166,18 @@ class ResumeScreen(Screen[None]):
     ]
     NONE = "None: every session in this database is finished."
 
-    @property
-    def ut(self) -> UsetestApp:
-        return self.app  # type: ignore[return-value]
+    class Chosen(Message):
+        """Continue the session ``session_id``; ``take_over`` one open in another app (the app
+        asks the moderator to confirm first)."""
+
+        def __init__(self, session_id: int, take_over: bool = False) -> None:
+            super().__init__()
+            self.session_id = session_id
+            self.take_over = take_over
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
 
     def compose(self) -> ComposeResult:
         with Vertical(id="resume"):
@@ -151,7 +190,7 @@ class ResumeScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def options(self) -> list[Option]:
-        db = self.ut.db
+        db = self.db
         options = []
         for s in store.list_sessions(db, "in_progress"):
             owner = store.session_owner(db, s.id)
@@ -162,8 +201,10 @@ class ResumeScreen(Screen[None]):
             ), id=str(s.id)))  # fmt: skip
         return options
 
-    def fill(self) -> None:
-        """List the sessions again (who has which open changes while the list is shown)."""
+    def fill(self, db: Database | None = None) -> None:
+        """List the sessions again (who has which open changes while the list is shown), from
+        ``db`` if the app's database changed."""
+        self.db = db or self.db
         listing = self.query_one("#resume-list", OptionList)
         highlighted = listing.highlighted
         listing.clear_options()
@@ -174,8 +215,8 @@ class ResumeScreen(Screen[None]):
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id is not None and not self.ut.resume_session(int(event.option.id)):
-            self.fill()
+        if event.option.id is not None:
+            self.post_message(self.Chosen(int(event.option.id)))
 
     def action_take_over(self) -> None:
         listing = self.query_one("#resume-list", OptionList)
@@ -183,7 +224,7 @@ class ResumeScreen(Screen[None]):
             return
         option = listing.get_option_at_index(listing.highlighted)
         if option.id is not None:
-            self.ut.take_over_session(int(option.id))
+            self.post_message(self.Chosen(int(option.id), take_over=True))
 
     def action_quit_app(self) -> None:
         self.app.exit()

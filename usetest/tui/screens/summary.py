@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -11,15 +12,35 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from usetest.tui.messages import Perform, SessionMoved
 from usetest.tui.text import clock, literal
 
 if TYPE_CHECKING:
-    from usetest.tui.app import UsetestApp
+    from usetest.recorder import Recording
 
 SUS_ITEMS = tuple(f"sus{i}" for i in range(1, 11))
 
 
 class SummaryScreen(Screen[None]):
+    """The session's results; ``n`` posts :class:`NextParticipant`, a saved correction
+    :class:`~usetest.tui.messages.SessionMoved` (the app shows the summary again).
+
+    ``db_path``: the study database for the results view (None: in memory, no results).
+    ``by``: who makes corrections (the moderator's initials).
+    """
+
+    class NextParticipant(Message):
+        """The moderator asked for the next participant's set-up."""
+
+    def __init__(
+        self, recording: Recording, perform: Perform, db_path: Path | None, by: str | None
+    ) -> None:
+        super().__init__()
+        self.recording = recording
+        self.perform = perform
+        self.db_path = db_path
+        self.by = by
+
     BINDINGS = [
         Binding("n", "next_participant", "Next participant", id="summary-next"),
         Binding("r", "results", "Study results", id="summary-results"),
@@ -27,13 +48,8 @@ class SummaryScreen(Screen[None]):
         Binding("q", "quit_app", "Quit", id="summary-quit"),
     ]
 
-    @property
-    def ut(self) -> UsetestApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
-        rec = self.ut.recording
-        assert rec is not None
+        rec = self.recording
         state = rec.session.state
         yield Static(literal(f"Session complete — {rec.record.participant}"), id="summary-title")
         table: DataTable[str] = DataTable(id="summary-table", cursor_type="none")
@@ -71,8 +87,7 @@ class SummaryScreen(Screen[None]):
     def sus_answers(self) -> list[int | str | None] | None:
         """The ten SUS answers: the rating, "declined", or None where unanswered; None when the
         study has no SUS."""
-        rec = self.ut.recording
-        assert rec is not None
+        rec = self.recording
         answers = [rec.session.state.answer("sus", item) for item in SUS_ITEMS]
         if all(a is None for a in answers):
             return None
@@ -106,27 +121,26 @@ class SummaryScreen(Screen[None]):
     def action_results(self) -> None:
         from usetest.tui.screens.results import ResultsScreen
 
-        if self.ut.db_path is None:
-            self.ut.notify("This session is not in a database file: no study results to show.")
+        if self.db_path is None:
+            self.notify("This session is not in a database file: no study results to show.")
             return
-        self.app.push_screen(ResultsScreen(self.ut.db_path))
+        self.app.push_screen(ResultsScreen(self.db_path))
 
     def action_review(self) -> None:
         from usetest.tui.screens.review import ReviewScreen
 
-        rec = self.ut.recording
-        assert rec is not None
+        rec = self.recording
         titles = {t.id: t.title for t in rec.loaded.scenario.tasks}
 
         def closed(changed: bool | None) -> None:
             if changed:
-                self.ut.show_next()  # the summary again, with the corrected values
+                self.post_message(SessionMoved())  # the summary again, with the corrected values
 
         self.app.push_screen(ReviewScreen(rec.session, rec.record.participant, titles,
-                                          self.ut.perform, by=self.ut.moderator), closed)  # fmt: skip
+                                          self.perform, by=self.by), closed)  # fmt: skip
 
     def action_next_participant(self) -> None:
-        self.ut.next_participant()
+        self.post_message(self.NextParticipant())
 
     def action_quit_app(self) -> None:
         self.app.exit()
