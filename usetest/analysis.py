@@ -90,7 +90,7 @@ _SUMMARY_QUERIES = {
     # every other answer: CSAT, CES, the study's own questions, the participant profile
     "answers": "SELECT session_id, questionnaire, item, task_id, value_num, value_text, declined"
                " FROM answers WHERE questionnaire NOT IN ('sus', 'umux-lite', 'nps')",
-    "notes": "SELECT session_id, task_id, kind, text, severity, logged_at FROM notes",
+    "notes": "SELECT session_id, task_id, kind, text, severity, logged_at, author FROM notes",
 }  # fmt: skip
 
 
@@ -131,7 +131,8 @@ class Summary:
     attempts: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The attempts counted: participant, condition, task_id, outcome, success, time_s, …"""
     notes: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Observations and quotes: participant, task_id, kind, text, logged_at."""
+    """Observations and quotes: participant, task_id, kind, text, logged_at, author (the
+    observer's initials; None for the moderator's)."""
     scenario: Scenario | None = None
     """The newest version of the scenario among the sessions analysed (study, product …)."""
     task_defs: dict[str, Task] = field(default_factory=dict)
@@ -405,7 +406,7 @@ def _summarise(
     problems = _problems(notes[notes["kind"] == "problem"], len(ids))
     remarks = notes[notes["kind"] != "problem"].assign(
         participant=lambda d: d["session_id"].map(code)
-    )[["participant", "task_id", "kind", "text", "logged_at"]].reset_index(drop=True)
+    )[["participant", "task_id", "kind", "text", "logged_at", "author"]].reset_index(drop=True)
     return Summary(
         study=study, sessions=sessions, tasks=tasks, sus=sus, sus_summary=sus_summary,
         problems=problems, errors_by_type=errors_by_type,

@@ -71,7 +71,7 @@ def pictures(text: object) -> str:
 
 
 MAX_CODE = 64
-_EXAMPLES = {"participant code": "P07", "moderator initials": "AB"}
+_EXAMPLES = {"participant code": "P07", "moderator initials": "AB", "observer initials": "KL"}
 _REFUSED_CATEGORIES = {
     "Cc": "a control character", "Cf": "an invisible format character",
     "Cs": "a surrogate", "Co": "a private-use character", "Cn": "an unassigned character",

@@ -435,9 +435,10 @@ def _error_blocks(inputs: Inputs) -> list[Block | Section]:
 def _note_blocks(s: Summary) -> list[Block | Section]:
     if not len(s.notes):
         return [Para("No observations or quotes were noted.")]
-    rows = [[str(r["participant"]), str(r["task_id"] or "–"), str(r["kind"]), str(r["text"])]
+    rows = [[str(r["participant"]), str(r["task_id"] or "–"), str(r["kind"]), str(r["text"]),
+             str(r.get("author") or "moderator")]
             for r in s.notes.sort_values(["kind", "task_id"], kind="stable").to_dict(orient="records")]  # fmt: skip
-    return [Table(["participant", "task", "kind", "text"], rows)]
+    return [Table(["participant", "task", "kind", "text", "noted by"], rows)]
 
 
 def _participants_table(s: Summary) -> Table:
