@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -34,8 +34,13 @@ from usetest.errors import UsetestError
 from usetest.outfiles import OutputError, Staged, private_dir
 from usetest.store import TABLES
 
-FORMATS = ("csv", "json", "xlsx", "parquet")
-FREE_TEXT = {"notes": ["text"], "errors": ["note"], "answers": ["value_text"], "events": ["payload"],
+FORMATS = ("csv", "json", "xlsx", "parquet", "vtt", "srt")
+MARKER_FORMATS = ("vtt", "srt")
+"""Recording markers: one subtitle file per session (:func:`export_markers`), not the tables."""
+FREE_TEXT = {"notes": ["text", "author"], "errors": ["note"], "answers": ["value_text"],
+             "events": ["payload"],
+             # an observer's note and initials (personal data, like a moderator's name)
+             "observer_notes": ["text", "observer"],
              # the host name of the app recording a session; who withdrew a participant, and why
              "sessions": ["owner"], "withdrawals": ["withdrawn_by", "reason"]}
 
@@ -92,8 +97,13 @@ def export(
     db_path: str | Path, out_dir: str | Path, fmt: str = "csv", *, pseudonymise: bool = False,
     salt: str | None = None, progress: Callable[[int, int], None] | None = None,
     raw_formulas: bool = False, profile: dict[str, list[str]] | None = None,
+    recording_start: str | None = None, participants: Sequence[str] | None = None,
 ) -> list[Path]:  # fmt: skip
     """Write the study's tables and summary to ``out_dir``; returns the files written.
+
+    ``vtt`` and ``srt`` write recording markers instead, one file per session (of
+    ``participants`` if given), counted from ``recording_start`` if given: see
+    :func:`export_markers`.
 
     Database tables are streamed in chunks of :data:`CHUNK_ROWS` rows (CSV, JSON, Parquet), so
     a study of millions of events exports in constant memory. ``progress(done, total)`` is
@@ -110,6 +120,16 @@ def export(
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt in MARKER_FORMATS:
+        if profile:
+            raise ExportError("--profile filters the summary tables; recording markers are per "
+                              "session: choose sessions with --participant instead")  # fmt: skip
+        return export_markers(db_path, out_dir, fmt, pseudonymise=pseudonymise, salt=salt,
+                              recording_start=recording_start, participants=participants)
+    if recording_start is not None or participants:
+        what = "--recording-start" if recording_start is not None else "--participant"
+        raise ExportError(f"{what} is for recording markers (--format vtt or srt); the tables are "
+                          "exported whole")  # fmt: skip
     if fmt == "parquet":
         try:
             import pyarrow  # noqa: F401
@@ -478,3 +498,105 @@ def _metadata(db_path: str | Path, fmt: str, rows: dict[str, int], pseudonymise:
         "units": {"time_ms": "milliseconds", "time_s": "seconds", "mono_ms": "milliseconds",
                   "at": "UTC ISO 8601"},
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording markers (WebVTT, SRT): one file per session, from usetest.markers.
+
+
+def export_markers(
+    db_path: str | Path, out_dir: str | Path, fmt: str = "vtt", *, pseudonymise: bool = False,
+    salt: str | None = None, recording_start: str | None = None,
+    participants: Sequence[str] | None = None,
+) -> list[Path]:  # fmt: skip
+    """One WebVTT or SRT file per session in ``out_dir`` (named after the participant code, or
+    its hash when pseudonymised); returns the files written.
+
+    Every session of the database (or of ``participants``) is read in one read transaction,
+    and the files appear together (:class:`usetest.outfiles.Staged`, 0600) or not at all.
+    ``recording_start`` (``HH:MM:SS``, local time on the session's day) replaces the recorded
+    start; it needs a single session. The rules are in :mod:`usetest.markers`.
+    """
+    from usetest import markers, store
+    from usetest.versions import parsed
+
+    if fmt not in MARKER_FORMATS:
+        raise ExportError(f"unknown marker format {fmt!r}: use one of {', '.join(MARKER_FORMATS)}")
+    try:
+        clock_time = (markers.parse_clock_time(recording_start)
+                      if recording_start is not None else None)  # fmt: skip
+    except markers.MarkerError as exc:
+        raise ExportError(f"--recording-start: {exc}") from None
+    out = Path(out_dir)
+    try:
+        db = store.open_read(db_path)
+    except store.StoreError as exc:
+        raise ExportError(str(exc)) from exc
+    try:
+        db.execute("BEGIN")  # one snapshot: a session being logged meanwhile stays consistent
+        sessions = store.list_sessions(db)
+        if participants:
+            known = {s.participant for s in sessions}
+            missing = [p for p in participants if p not in known]
+            if missing:
+                listed = ", ".join(sorted(known)) or "none"
+                raise ExportError(f"no session of {', '.join(missing)} in {db_path} "
+                                  f"(participants: {listed})")  # fmt: skip
+            sessions = [s for s in sessions if s.participant in set(participants)]
+        if not sessions:
+            raise ExportError(f"{db_path} holds no session: no markers to write")
+        if clock_time is not None and len(sessions) > 1:
+            raise ExportError(f"--recording-start is the start of one recording, but {db_path} "
+                              f"holds {len(sessions)} sessions: add --participant CODE")  # fmt: skip
+        salt = salt or secrets.token_hex(16)
+        titles_of: dict[int, dict[str, str]] = {}
+        files: list[tuple[str, str]] = []
+        taken: set[str] = set()
+        for record in sessions:
+            if record.scenario_id not in titles_of:
+                scenario = parsed(store.scenario_text(db, record.scenario_id))
+                titles_of[record.scenario_id] = {t.id: t.title for t in scenario.tasks}
+            shown = pseudonym(record.participant, salt) if pseudonymise else record.participant
+            try:
+                built = markers.build(
+                    store.load_events(db, record.id), shown, session_start=record.started_at,
+                    recording_start=clock_time, titles=titles_of[record.scenario_id],
+                    free_text=not pseudonymise,
+                )  # fmt: skip
+            except markers.MarkerError as exc:
+                raise ExportError(str(exc)) from None
+            stem = markers.file_stem(shown)
+            if stem.lower() in taken:  # the same code twice, or two that differ only in case
+                stem = f"{stem}-session{record.id}"
+            taken.add(stem.lower())
+            files.append((f"{stem}.{fmt}",
+                          markers.to_vtt(built) if fmt == "vtt" else markers.to_srt(built)))
+    except store.StoreError as exc:
+        raise ExportError(str(exc)) from exc
+    except Exception as exc:  # a row SQLite cannot give back: damage no cheap check sees
+        import sqlite3
+
+        if not isinstance(exc, sqlite3.DatabaseError):
+            raise
+        raise ExportError(f"{db_path} could not be read ({exc}): it is damaged — restore it "
+                          f"from a backup; nothing in {out} was changed") from exc  # fmt: skip
+    finally:
+        db.close()
+    try:
+        private_dir(out)
+    except OutputError as exc:
+        raise ExportError(str(exc)) from exc
+    staged = Staged(out)
+    try:
+        with staged:
+            for name, text in files:
+                with staged.open(name, newline="\n") as f:
+                    f.write(text)
+    except KeyboardInterrupt:
+        raise ExportInterrupted(f"export interrupted: {staged.what_is_left()}") from None
+    except OutputError as exc:
+        raise ExportError(f"{exc}; {staged.what_is_left()}") from exc
+    except OSError as exc:
+        raise ExportError(f"cannot write the markers into {out}: {exc.strerror or exc} — free "
+                          f"some space or choose another --out; {staged.what_is_left()}") from exc
+    return [out / name for name, _ in files]
