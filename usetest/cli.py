@@ -756,8 +756,9 @@ def _print_summary(s: object, group: str | None) -> None:
 
 @cli.command()
 @click.argument("db", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx", "parquet"]),
-              default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx", "parquet", "vtt", "srt"]),
+              default="csv", show_default=True,
+              help="vtt, srt: recording markers, one subtitle file per session (docs/recording.md).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for the files (created if needed).")
 @click.option("--pseudonymise", is_flag=True,
@@ -769,17 +770,30 @@ def _print_summary(s: object, group: str | None) -> None:
 @click.option("--profile", "profile", multiple=True, metavar="ID=VALUE",
               help="The summary tables only over participants who gave this profile answer "
                    "(repeatable); the database tables are exported whole.")
+@click.option("--recording-start", default=None, metavar="HH:MM:SS",
+              help="vtt/srt: when the recording started (local time on the session's day), if "
+                   "the recording-started key (r) was not pressed; one session at a time.")
+@click.option("--participant", "participants", multiple=True, metavar="CODE",
+              help="vtt/srt: only this participant's session (repeatable).")
 def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | None,
-           raw_formulas: bool, profile: tuple[str, ...]) -> None:  # fmt: skip
+           raw_formulas: bool, profile: tuple[str, ...], recording_start: str | None,
+           participants: tuple[str, ...]) -> None:  # fmt: skip
     """Export every table and the summary tables, one file per table (a sheet each in xlsx).
 
     The files appear together when all are written (metadata.json last); an export that fails
     or is interrupted leaves the folder as it was. A symbolic link in the folder is refused.
 
+    --format vtt or srt writes recording markers instead: one subtitle file per session, each
+    event a cue at its offset from the start of the screen recording (the moderator's r key,
+    or --recording-start); see docs/recording.md.
+
     \b
     Examples:
       usetest export results/checkout.db --format xlsx --out exports/
       usetest export results/checkout.db --format parquet --out exports/ --pseudonymise
+      usetest export results/checkout.db --format vtt --out markers/
+      usetest export results/checkout.db --format srt --out markers/ --participant P03 \\
+        --recording-start 14:02:10
     """
     interrupted = f"export interrupted before it began: nothing in {out_dir} was changed"
     answers = _filters(None, (), None, None, False, False, profile, None)["profile"]
@@ -798,7 +812,8 @@ def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | No
 
             files = do_export(db, out_dir, fmt, pseudonymise=pseudonymise, salt=salt,
                               progress=progress, raw_formulas=raw_formulas,
-                              profile=answers)  # fmt: skip
+                              profile=answers, recording_start=recording_start,
+                              participants=participants)  # fmt: skip
     except ExportInterrupted as exc:
         _fail(str(exc), 130)  # the shell's code for ctrl-C
     except KeyboardInterrupt:
@@ -843,6 +858,37 @@ def report(db: Path, out: Path | None, fmt: str, cif: bool, no_charts: bool, **o
 
 @cli.command()
 @click.argument("db", type=click.Path(path_type=Path))
+@click.option("--observer", required=True, metavar="INITIALS",
+              help="Your initials: every note you send carries them.")
+@click.option("--participant", default=None, metavar="CODE",
+              help="Follow this participant's session (default: the newest in progress).")
+def observe(db: Path, observer: str, participant: str | None) -> None:
+    """Follow the live session from a second terminal and send notes to the moderator.
+
+    Shows the participant, the task, its clock and the timeline as they are recorded; `n`
+    adds an observation, quote or problem (the moderator's keys), which the moderator's app
+    logs into the session with your initials within a second. Nothing else can be changed
+    from here. Several observers may follow one database; it can run over SSH on the
+    moderator's machine. With no session in progress it waits for the next one.
+
+    \b
+    Example:
+      usetest observe results/checkout.db --observer KL
+    """
+    from usetest.plain import check_code
+
+    try:
+        observer = check_code(observer, "observer initials")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--observer") from None
+    from usetest.tui.observe import ObserverApp
+
+    _open_existing(db).close()  # a wrong path or a damaged file is a message, not a screen
+    ObserverApp(db, observer, participant).run()
+
+
+@cli.command()
+@click.argument("db", type=click.Path(path_type=Path))
 @_filter_options
 def results(db: Path, **options: Any) -> None:
     """Open the results view: summary tables and terminal charts (r reloads, q quits).
@@ -858,6 +904,51 @@ def results(db: Path, **options: Any) -> None:
     from usetest.tui.screens.results import ResultsApp
 
     ResultsApp(db, **_filters(**options)).run()
+
+
+@cli.command()
+@click.argument("db", type=click.Path(path_type=Path))
+@click.option("--participant", default=None, metavar="CODE",
+              help="Follow this participant's session (default: the newest in progress).")
+@click.option("--prompt", "prompt_when", type=click.Choice(["started", "current"]),
+              default="started", show_default=True,
+              help="When a task's prompt appears: once you start its clock (started), or as "
+                   "soon as it is the next task, to be read before the clock starts (current).")
+def show(db: Path, participant: str | None, prompt_when: str) -> None:
+    """The participant's screen: run it in a terminal on the participant's display.
+
+    Shows only what the participant may see, following your session live: "Please wait"
+    between tasks, the task's title and prompt once you start its clock, each questionnaire
+    item with its scale while you record it, "Thank you" at the end. Never the success
+    criterion, your notes, the clock or any notice. It reads the database only (your keys are
+    no slower), survives your app restarting (--resume) and follows the next participant's
+    session when it starts. ctrl+q closes it.
+
+    \b
+    Example:
+      usetest show results/checkout.db
+      usetest show results/checkout.db --participant P07 --prompt current
+    """
+    from usetest.plain import check_code
+
+    if participant is not None:
+        try:
+            participant = check_code(participant, "participant code")
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--participant") from None
+    from usetest.tui.show import Follower, ShowApp
+
+    follower = Follower(db, participant)  # a wrong path or a damaged file: a message (the group)
+    missing = [name for name, stream in (("input", sys.stdin), ("error", sys.stderr))
+               if stream is None or not stream.isatty()]  # fmt: skip
+    if missing:
+        follower.close()
+        _fail(f"usetest show needs a terminal, and its standard {' and '.join(missing)} "
+              f"{'is' if len(missing) == 1 else 'are'} not one (redirected or piped); run it in "
+              "a terminal window on the participant's display", EXIT_USAGE)  # fmt: skip
+    problem = ShowApp(follower, "current" if prompt_when == "current" else "started").run()
+    if problem:
+        _fail(problem)
 
 
 @cli.command()
