@@ -193,13 +193,9 @@ def export(
             if progress is not None:
                 progress(done, total)
 
-        try:
-            private_dir(out)
-        except OutputError as exc:
-            raise ExportError(str(exc)) from exc
         staged = Staged(out)
         try:
-            with staged:
+            with _writing(staged, "the export"):
                 written = _write(staged, fmt, [(t, chunks(t), _sql_types(conn, t)) for t in DB_TABLES],
                                  summaries, tick)  # fmt: skip
                 rows = {**counts, **{name: len(df) for name, df in summaries.items()}}
@@ -207,14 +203,6 @@ def export(
                 with staged.open("metadata.json") as f:  # last: its presence says "complete"
                     f.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
                 written.append(out / "metadata.json")
-        except KeyboardInterrupt:
-            raise ExportInterrupted(f"export interrupted: {staged.what_is_left()}") from None
-        except OutputError as exc:
-            raise ExportError(f"{exc}; {staged.what_is_left()}") from exc
-        except OSError as exc:
-            raise ExportError(f"cannot write the export into {out}: {exc.strerror or exc} — free "
-                              f"some space or choose another --out; {staged.what_is_left()}; the "
-                              "database is unchanged") from exc  # fmt: skip
         except Exception as exc:  # a row SQLite cannot give back: damage no cheap check sees
             import sqlite3
 
@@ -582,21 +570,32 @@ def export_markers(
                           f"from a backup; nothing in {out} was changed") from exc  # fmt: skip
     finally:
         db.close()
+    staged = Staged(out)
+    with _writing(staged, "the markers"):
+        for name, text in files:
+            with staged.open(name, newline="\n") as f:
+                f.write(text)
+    return [out / name for name, _ in files]
+
+
+@contextlib.contextmanager
+def _writing(staged: Staged, what: str) -> Iterator[None]:
+    """Files written into ``staged``'s folder (made 0700 if missing) and renamed into place
+    together; a failure or ctrl-C is an :class:`ExportError` saying what was left, and the
+    database is never touched."""
+    out = staged.folder
     try:
         private_dir(out)
     except OutputError as exc:
         raise ExportError(str(exc)) from exc
-    staged = Staged(out)
     try:
         with staged:
-            for name, text in files:
-                with staged.open(name, newline="\n") as f:
-                    f.write(text)
+            yield
     except KeyboardInterrupt:
         raise ExportInterrupted(f"export interrupted: {staged.what_is_left()}") from None
     except OutputError as exc:
         raise ExportError(f"{exc}; {staged.what_is_left()}") from exc
     except OSError as exc:
-        raise ExportError(f"cannot write the markers into {out}: {exc.strerror or exc} — free "
-                          f"some space or choose another --out; {staged.what_is_left()}") from exc
-    return [out / name for name, _ in files]
+        raise ExportError(f"cannot write {what} into {out}: {exc.strerror or exc} — free some "
+                          f"space or choose another --out; {staged.what_is_left()}; the "
+                          "database is unchanged") from exc  # fmt: skip
