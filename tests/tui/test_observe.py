@@ -75,6 +75,9 @@ async def test_the_observers_screen_follows_and_sends(tmp_path):
         head = str(screen.query_one("#obs-head", Static).render())
         task = str(screen.query_one("#obs-task", Static).render())
         assert "P02" in head and f"Task 1 of {len(session.state.order)}" in task
+        # the moderator's status line, the same widget: clock and state, limit, counters
+        assert "running" in str(screen.query_one("#clock", Static).render())
+        assert "errors 0   assists 0" in str(screen.query_one("#counters", Static).render())
         assert DEMO.scenario.task(first).success not in str(screen.query_one("#obs-timeline",
                                                                               Static).render())
         await pilot.press("n", "q")  # a quote

@@ -1,7 +1,9 @@
-"""The live session as every screen shows it: one line per event (:func:`describe`) and the
-:class:`Timeline` widget (the last events, newest last, with local times).
+"""The live session as every screen shows it: one line per event (:func:`describe`), the
+:class:`Timeline` widget (the last events, newest last, with local times) and the
+:class:`TaskStatus` line (the task's clock and state, its time limit, errors and assists).
 
-Used by the moderator's task screen and the observer's screen (``usetest observe``).
+Used by the moderator's task screen and the observer's screen (``usetest observe``), each
+feeding them from what it has of the session (its engine, or the events read from the store).
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Static
 
-from usetest.events import Event, describe_change
-from usetest.tui.text import literal, local_time
+from usetest.events import Event, TaskState, describe_change
+from usetest.tui.text import clock, literal, local_time
 
 EVENT_LABELS = {
     "session_started": "session started",
@@ -73,3 +77,51 @@ class Timeline(Static):
     def show(self, events: Sequence[Event]) -> None:
         shown = events[-self.lines :] if self.lines else []
         self.update(literal("\n".join(f"{local_time(e.at)}  {describe(e)}" for e in shown)))
+
+
+class TaskStatus(Horizontal):
+    """"00:42  running        limit 02:00        errors 1   assists 0" for one task."""
+
+    DEFAULT_CSS = """
+    TaskStatus { height: 1; }
+    TaskStatus #clock { width: 1fr; text-style: bold; }
+    TaskStatus #clock.running { color: $text-success; }
+    TaskStatus #clock.paused { color: $text-warning; }
+    TaskStatus #limit { width: 1fr; }
+    TaskStatus #limit.over { color: $error; text-style: bold reverse; }
+    TaskStatus #counters { width: auto; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: tuple[str, str, bool] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="clock")
+        yield Static("", id="limit")
+        yield Static("", id="counters")
+
+    def show(self, task: TaskState, ms: int, limit_s: int | None, label: str | None = None) -> None:
+        """The task's time ``ms`` and state (``label`` instead of the state's own words, e.g.
+        while a pause reason is typed), against ``limit_s``; repainted only when it changed."""
+        self.query_one("#counters", Static).update(f"errors {task.errors}   assists {task.assists}")
+        label = label or {
+            "pending": "not started — space to start", "running": "running",
+            "paused": f"PAUSED{' (' + task.pause_reason + ')' if task.pause_reason else ''}",
+            "ended": f"ended: {task.outcome}",
+        }[task.status]  # fmt: skip
+        over = bool(limit_s) and ms > (limit_s or 0) * 1000
+        shown = (f"{clock(ms)}  {label}", task.status, over)
+        if shown == self._shown:
+            return  # 5 times a second: repaint only when the text changes
+        self._shown = shown
+        clock_widget = self.query_one("#clock", Static)
+        clock_widget.update(literal(shown[0]))
+        clock_widget.set_class(task.status == "paused", "paused")
+        clock_widget.set_class(task.status == "running", "running")
+        limit_widget = self.query_one("#limit", Static)
+        if limit_s:
+            limit_widget.update(f"limit {clock(limit_s * 1000)}" + ("  OVER TIME LIMIT" if over else ""))
+            limit_widget.set_class(over, "over")
+        else:
+            limit_widget.update("no time limit")

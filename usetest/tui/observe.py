@@ -22,9 +22,9 @@ from textual.widgets import Footer, Static
 
 from usetest import observe, store
 from usetest.store import StoreError
-from usetest.tui.live import Timeline
+from usetest.tui.live import TaskStatus, Timeline
 from usetest.tui.screens.modals import NoteKindPicker, SeverityPicker, TextPrompt
-from usetest.tui.text import clock, literal
+from usetest.tui.text import literal
 
 TIMELINE_LINES = 12
 POLL_S = 0.25
@@ -36,14 +36,15 @@ class ObserverScreen(Screen[None]):
     DEFAULT_CSS = """
     #obs-head { text-style: bold; padding: 0 1; }
     #obs-task { padding: 1 1 0 1; }
-    #obs-clock { text-style: bold; padding: 0 1; }
+    #obs-status-line { padding: 0 1; }
     #obs-timeline { border-top: solid $primary; padding: 0 1; height: 1fr; }
     #obs-status { color: $text-muted; padding: 0 1; }
     """
 
     BINDINGS = [
         Binding("n", "note", "note", id="obs-note"),
-        Binding("q", "quit", "quit", id="obs-quit"),
+        # ctrl+q as in the moderator's app: a fast "n q" (a quote) must never close the screen
+        Binding("ctrl+q", "quit", "quit", id="obs-quit"),
     ]
 
     def __init__(self, db: Any, observer: str, participant: str | None = None) -> None:
@@ -58,7 +59,7 @@ class ObserverScreen(Screen[None]):
         with Vertical():
             yield Static("", id="obs-head")
             yield Static("", id="obs-task")
-            yield Static("", id="obs-clock")
+            yield TaskStatus(id="obs-status-line")
             yield Timeline(TIMELINE_LINES, id="obs-timeline")
             yield Static("", id="obs-status")
         yield Footer(compact=True, show_command_palette=False)
@@ -78,8 +79,8 @@ class ObserverScreen(Screen[None]):
             self.query_one("#obs-task", Static).update(
                 "No session is in progress in this database. This screen follows the next one "
                 "the moderator starts (usetest run).")  # fmt: skip
-            for name in ("#obs-clock", "#obs-status"):
-                self.query_one(name, Static).update("")
+            self.query_one("#obs-status", Static).update("")
+            self.query_one(TaskStatus).display = False
             self.query_one(Timeline).show([])
             return
         r = live.record
@@ -87,16 +88,17 @@ class ObserverScreen(Screen[None]):
                             + (f" · {r.condition}" if r.condition else "")
                             + f" · {live.scenario.study}"))  # fmt: skip
         task_id = live.state.current_task
+        status_line = self.query_one(TaskStatus)
+        status_line.display = task_id is not None
         if task_id is None:
-            task_text, clock_text = "All tasks done: questionnaires and wrap-up.", ""
+            task_text = "All tasks done: questionnaires and wrap-up."
         else:
             task = live.scenario.task(task_id)
             k = live.state.order.index(task_id) + 1
-            status = live.state.tasks[task_id].status
-            task_text = f"Task {k} of {len(live.state.order)} — {task.title} ({status})"
-            clock_text = clock(live.task_ms(task_id, datetime.now(UTC)))
+            task_text = f"Task {k} of {len(live.state.order)} — {task.title}"
+            status_line.show(live.state.tasks[task_id], live.task_ms(task_id, datetime.now(UTC)),
+                             task.time_limit)  # fmt: skip
         self.query_one("#obs-task", Static).update(literal(task_text))
-        self.query_one("#obs-clock", Static).update(clock_text)
         self.query_one(Timeline).show(live.events)
         waiting = sum(1 for n in store.waiting_observer_notes(self.db.conn, r.id)
                       if n.observer == self.observer)  # fmt: skip
@@ -151,6 +153,7 @@ class ObserverApp(App[None]):
     """``usetest observe``: the observer's screen on its own."""
 
     TITLE = "usetest observe"
+    CSS_PATH = "app.tcss"  # the moderator's dialogs look the same here
 
     def __init__(self, db_path: str | Path, observer: str, participant: str | None = None) -> None:
         super().__init__()

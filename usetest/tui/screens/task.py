@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from usetest.tui.keys import Section, help_text
-from usetest.tui.live import Timeline
+from usetest.tui.live import TaskStatus, Timeline
 from usetest.tui.messages import Perform, SessionMoved, UndoRequested
 from usetest.tui.screens.guard import ActiveOnly, on_stack
 from usetest.tui.screens.modals import (
@@ -24,7 +24,7 @@ from usetest.tui.screens.modals import (
     TextPrompt,
 )
 from usetest.tui.screens.questionnaire import QuestionnaireScreen
-from usetest.tui.text import clock, literal, local_time
+from usetest.tui.text import literal, local_time
 
 if TYPE_CHECKING:
     from usetest.events import Moment
@@ -75,7 +75,6 @@ class TaskScreen(ActiveOnly, Screen[None]):
         self.task_id = task_id
         self.perform = perform
         self.by = by
-        self._shown: tuple[str, str, bool] | None = None
         self._pausing_at: Moment | None = None  # space pressed, pause reason being typed
 
     @classmethod
@@ -111,10 +110,7 @@ class TaskScreen(ActiveOnly, Screen[None]):
                     if task.notes:
                         yield Static(literal(f"Notes: {task.notes}"), id="task-notes")
         yield Static(self.end_keys(), id="end-keys")
-        with Horizontal(id="task-status"):
-            yield Static("", id="clock")
-            yield Static("", id="limit")
-            yield Static("", id="counters")
+        yield TaskStatus(id="task-status")
         yield Timeline(EVENT_LOG_LINES, id="event-log")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -128,9 +124,7 @@ class TaskScreen(ActiveOnly, Screen[None]):
         if self.task_id not in rec.session.state.tasks or not on_stack(self):
             return
         t = rec.session.state.tasks[self.task_id]
-        label = {"pending": "not started — space to start", "running": "running",
-                 "paused": f"PAUSED{' (' + t.pause_reason + ')' if t.pause_reason else ''}",
-                 "ended": f"ended: {t.outcome}"}[t.status]  # fmt: skip
+        label = None
         if self._pausing_at is not None and t.status == "running":
             # the reason is being typed: the clock shows what the pause will record
             ms = t.time_ms(rec.session.run, self._pausing_at.mono_ms)
@@ -138,29 +132,12 @@ class TaskScreen(ActiveOnly, Screen[None]):
         else:
             ms = rec.session.time_ms(self.task_id)
         limit = rec.loaded.scenario.task(self.task_id).time_limit
-        over = bool(limit) and ms > (limit or 0) * 1000
-        shown = (f"{clock(ms)}  {label}", t.status, over)
-        if shown == self._shown:
-            return  # 5 times a second: repaint only when the text changes
-        self._shown = shown
-        clock_widget = self.query_one("#clock", Static)
-        clock_widget.update(literal(shown[0]))
-        clock_widget.set_class(t.status == "paused", "paused")
-        clock_widget.set_class(t.status == "running", "running")
-        limit_widget = self.query_one("#limit", Static)
-        if limit:
-            text = f"limit {clock(limit * 1000)}" + ("  OVER TIME LIMIT" if over else "")
-            limit_widget.update(text)
-            limit_widget.set_class(over, "over")
-        else:
-            limit_widget.update("no time limit")
+        self.query_one(TaskStatus).show(t, ms, limit, label)
 
     def refresh_status(self) -> None:
         rec = self.recording
         if not on_stack(self):  # a dialog's answer after the task was left
             return
-        t = rec.session.state.tasks[self.task_id]
-        self.query_one("#counters", Static).update(f"errors {t.errors}   assists {t.assists}")
         self.query_one("#event-log", Timeline).show(rec.session.events)
         self.refresh_clock()
 
