@@ -7,24 +7,38 @@ BIN    := $(VENV)/bin
 SCENARIO ?= scenarios/demo.yaml
 DB       ?= results/demo.db
 
-.PHONY: run test lint bench hardening clean
+.PHONY: run test lint bench hardening clean constraints smoke-install
 
-# Each stamp records which extras are installed; pyproject.toml changes re-install.
+# Each stamp records which extras are installed; pyproject.toml or constraints.txt changes
+# re-install. Every install takes the exact versions in constraints.txt (pyproject.toml gives
+# ranges), so the suite runs with the versions it was proven with.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.run-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.test-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[test]'
 	touch $@ $(VENV)/.run-installed
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.dev-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[dev]'
 	touch $@ $(VENV)/.test-installed $(VENV)/.run-installed
+
+# After a deliberate upgrade that passed the suite: write the venv's versions as the new pins.
+constraints: $(VENV)/.dev-installed
+	{ sed -n '/^#/p' constraints.txt; \
+	  $(BIN)/python -m pip list --format=freeze --exclude-editable --exclude pip --exclude setuptools; \
+	} > constraints.txt.new && mv constraints.txt.new constraints.txt
+
+# Build the sdist and wheel, install the wheel into a fresh venv beside pandas 2, run the CLI.
+smoke-install:
+	$(PYTHON) tests/smoke_install.py
 
 run: $(VENV)/.run-installed
 	$(BIN)/usetest run $(SCENARIO) --db $(DB)
