@@ -143,7 +143,8 @@ def test_cif_marks_what_the_scenario_does_not_state(hostile_db, tmp_path):
     out = tmp_path / "cif.html"
     report(str(hostile_db), "--cif", "--no-charts", "-o", str(out))
     page = out.read_text()
-    assert page.count("not stated (add it under `report:` in the scenario)") >= 4
+    assert page.count("not stated (add it under `report:` in the scenario)") >= 5
+    assert "<dt>Contact</dt><dd>not stated (add it under `report:` in the scenario)</dd>" in page
     assert "<svg" not in page
 
 

@@ -5,17 +5,26 @@ group with an empty label) and returns a self-contained ``<svg>`` element: text 
 (``svg.fonttype: none``), no external references, the same input gives the same bytes. Text is
 never read as mathtext, so a ``$`` in a label is a dollar sign. matplotlib is imported here only
 (about 0.8 s): the report command is the only caller.
+
+Accessible on a page with other charts (WCAG 2.1 AA, checked by axe-core in the tests): each
+SVG is ``role="img"`` with a text alternative written from the same numbers it draws, its ids
+carry the chart's name (matplotlib numbers them ``patch_1``… in every figure, so two inline
+SVGs would share ids), tasks are shown by their titles, and every mark's colour has at least
+3:1 contrast against what it is drawn on (WCAG 1.4.11), with no transparency.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import math
 import re
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from usetest.errors import UsetestError
+from usetest.plain import pictures
 from usetest.stats import SUS_GRADES
 
 if TYPE_CHECKING:
@@ -26,8 +35,14 @@ if TYPE_CHECKING:
 
 Groups = Sequence[tuple[str, "Summary"]]
 
-# Colour-blind-safe (Okabe & Ito 2008), one per condition.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+# One per condition (or error type): the hues of Okabe & Ito's colour-blind-safe palette (2008),
+# darkened where needed so that each has at least 4:1 contrast against white and 3:1 against
+# the SUS chart's grey grade bands (their orange, sky blue and yellow have 1.3–2.3:1 on white).
+PALETTE = ("#0072B2", "#A65A00", "#007A5A", "#AA3F84", "#555555", "#6A3D9A", "#C23B22")
+BACKGROUNDS = ("#ffffff", "#f2f2f2", "#e4e4e4")
+"""What the palette's marks are drawn on: the page and the SUS chart's grade bands."""
+INK = "#222222"
+"""Whiskers, means and text."""
 STYLE = {
     "svg.fonttype": "none",
     "svg.hashsalt": "usetest",
@@ -52,18 +67,50 @@ def _figure(width: float, height: float) -> Figure:
         from matplotlib.figure import Figure
     except ImportError as exc:
         raise ChartsUnavailable(
-            "charts need matplotlib: pip install -e '.[charts]' (or run the report with --no-charts)"
+            "charts need matplotlib, which usetest installs but this environment lacks: "
+            "pip install 'usetest[charts]' (or run the report with --no-charts)"
         ) from exc
     matplotlib.rcParams.update(STYLE)
+    # matplotlib's own colours (C0…) fill what is not given a colour, such as whisker caps
+    matplotlib.rcParams["axes.prop_cycle"] = matplotlib.cycler(color=PALETTE)
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def _svg(fig: Figure, title: str) -> str:
+def _svg(fig: Figure, name: str, alt: str) -> str:
+    """The figure as an inline ``<svg>``: ids prefixed with ``name``, ``role="img"`` and ``alt``
+    as its accessible name (and its ``<title>``, the tooltip)."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "usetest", "Title": title})
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "usetest"})
     text = buf.getvalue()
     text = text[text.index("<svg") :]  # drop the XML prolog and doctype: inline in HTML
-    return re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)  # RDF boilerplate
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)  # RDF boilerplate
+    # matplotlib's comments repeat the labels' text; dropping them leaves markup only between
+    # < and >, so the id rewriting below never touches a label.
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    text = prefix_ids(text, f"chart-{name}-")
+    label = html.escape(pictures(alt), quote=True)
+    return text.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1).replace(
+        ">", f"><title>{label}</title>", 1)
+
+
+_TAG = re.compile(r"<[^!?][^>]*>")
+
+
+def prefix_ids(svg: str, prefix: str) -> str:
+    """Every ``id`` in ``svg`` and every reference to it (``url(#…)``, ``href="#…"``,
+    ``xlink:href="#…"``) with ``prefix`` in front, so that several SVGs share one page.
+    Only markup is rewritten, never text: ``svg`` must hold no comments."""
+    ids = set(re.findall(r'\sid="([^"]+)"', "".join(_TAG.findall(svg))))
+
+    def ref(m: re.Match[str]) -> str:
+        return f"{m[1]}{prefix}{m[2]}{m[3]}" if m[2] in ids else m[0]
+
+    def tag(m: re.Match[str]) -> str:
+        t = re.sub(r'(\sid=")([^"]+)(")', lambda i: f"{i[1]}{prefix}{i[2]}{i[3]}", m[0])
+        t = re.sub(r"(url\(#)([^)]+)(\))", ref, t)
+        return re.sub(r'((?:xlink:)?href="#)([^"]+)(")', ref, t)
+
+    return _TAG.sub(tag, svg)
 
 
 def _height(rows: int, groups: int) -> float:
@@ -75,6 +122,31 @@ def _task_ids(groups: Groups) -> list[str]:
     for _, s in groups:
         ids += [t for t in s.tasks["task_id"] if t not in ids] if len(s.tasks) else []
     return ids
+
+
+def task_titles(groups: Groups) -> dict[str, str]:
+    """Task id -> its title (the id when a summary has no title for it)."""
+    titles: dict[str, str] = {}
+    for _, s in groups:
+        if len(s.tasks):
+            for i, title in zip(s.tasks["task_id"], s.tasks["title"], strict=True):
+                titles.setdefault(i, str(title) if title else i)
+    return titles
+
+
+def _tick_labels(ids: list[str], groups: Groups) -> list[str]:
+    """The tasks' titles for an axis, wrapped to lines of 28 characters at most."""
+    titles = task_titles(groups)
+    return ["\n".join(textwrap.wrap(pictures(titles.get(i, i)), 28)) or i for i in ids]
+
+
+def _in(label: str, groups: Groups) -> str:
+    """"current: " before a group's figures when there are several groups."""
+    return f"{label or 'all'}: " if len(groups) > 1 else ""
+
+
+def _n(v: float, digits: int = 0) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
 
 
 def _row(task: int, group: int, groups: int, step: float) -> float:
@@ -104,16 +176,28 @@ def completion_chart(groups: Groups) -> str:
             xs.append(100 * r["completion"])
             lo.append(100 * (r["completion"] - r["completion_low"]))
             hi.append(100 * (r["completion_high"] - r["completion"]))
-        ax.barh(ys, xs, height=step * 0.85, color=PALETTE[g % len(PALETTE)], alpha=0.85,
-                label=label or None, xerr=[lo, hi], error_kw={"ecolor": "#333333", "capsize": 3,
+        ax.barh(ys, xs, height=step * 0.85, color=PALETTE[g % len(PALETTE)],
+                label=pictures(label) or None, xerr=[lo, hi], error_kw={"ecolor": INK, "capsize": 3,
                                                                "elinewidth": 1})  # fmt: skip
-    ax.set_yticks(range(len(ids)), ids)
+    ax.set_yticks(range(len(ids)), _tick_labels(ids, groups))
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("completion rate, % (whiskers: adjusted-Wald 95 % CI)")
     ax.grid(axis="y", visible=False)
     _legend(ax, groups)
-    return _svg(fig, "Completion rate per task")
+    return _svg(fig, "completion", completion_text(groups))
+
+
+def completion_text(groups: Groups) -> str:
+    """The completion chart in words: each task's rate and interval, per group."""
+    titles = task_titles(groups)
+    parts = []
+    for label, s in groups:
+        rates = [f"{titles.get(r['task_id'], r['task_id'])} {_n(100 * r['completion'])}% "
+                 f"(95% CI {_n(100 * r['completion_low'])}–{_n(100 * r['completion_high'])}%)"
+                 for r in (s.tasks.to_dict(orient="records") if len(s.tasks) else []) if r["n"]]  # fmt: skip
+        parts.append(_in(label, groups) + ("; ".join(rates) or "no attempts"))
+    return "Completion rate per task: " + ". ".join(parts) + "."
 
 
 def time_chart(groups: Groups, times: str = "success") -> str:
@@ -132,27 +216,47 @@ def time_chart(groups: Groups, times: str = "success") -> str:
                 shown = a[a["success"]] if times == "success" else a
                 secs = [v for v in shown["time_s"] if v > 0]
                 jitter = [y + step * 0.3 * math.sin(k * 2.4) for k in range(len(secs))]
-                ax.scatter(secs, jitter, s=12, color=colour, alpha=0.55, linewidths=0,
-                           label=(label or None) if i == 0 else None)  # fmt: skip
+                # opaque dots with a white rim: overlapping attempts stay countable without
+                # the transparency that would lower their contrast
+                ax.scatter(secs, jitter, s=14, color=colour, edgecolors="white", linewidths=0.5,
+                           label=(pictures(label) or None) if i == 0 else None)  # fmt: skip
             if rows is not None and task_id in rows.index and rows.loc[task_id, "time_n"]:
                 r = rows.loc[task_id]
                 if not math.isnan(r["time_low_s"]):
-                    ax.plot([r["time_low_s"], r["time_high_s"]], [y, y], color="#222222", lw=1.4)
-                ax.plot([r["time_s"]], [y], marker="|", markersize=12, mew=2.2, color="#222222")
+                    ax.plot([r["time_low_s"], r["time_high_s"]], [y, y], color=INK, lw=1.4)
+                ax.plot([r["time_s"]], [y], marker="|", markersize=12, mew=2.2, color=INK)
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # plain 5, 10, 20 …
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(range(len(ids)), ids)
+    ax.set_yticks(range(len(ids)), _tick_labels(ids, groups))
     ax.invert_yaxis()
     what = "successful attempts" if times == "success" else "all attempts"
     ax.set_xlabel(f"time on task, seconds, log scale ({what}; bar: geometric mean or median "
                   "with 95 % CI)")  # fmt: skip
     ax.grid(axis="y", visible=False)
     _legend(ax, groups)
-    return _svg(fig, "Time on task")
+    return _svg(fig, "time", time_text(groups, times))
+
+
+def time_text(groups: Groups, times: str = "success") -> str:
+    """The time chart in words: each task's geometric mean (or median) and interval."""
+    titles = task_titles(groups)
+    what = "successful attempts" if times == "success" else "all attempts"
+    parts = []
+    for label, s in groups:
+        rows = []
+        for r in s.tasks.to_dict(orient="records") if len(s.tasks) else []:
+            if not r["time_n"]:
+                continue
+            how = "median" if r.get("time_method") == "median" else "geometric mean"
+            rows.append(f"{titles.get(r['task_id'], r['task_id'])} {how} {_n(r['time_s'])} s "
+                        f"(95% CI {_n(r['time_low_s'])}–{_n(r['time_high_s'])} s, "
+                        f"{r['time_n']} attempts)")  # fmt: skip
+        parts.append(_in(label, groups) + ("; ".join(rows) or "no timed attempts"))
+    return f"Time on task in seconds, {what}: " + ". ".join(parts) + "."
 
 
 def sus_chart(groups: Groups) -> str:
@@ -165,25 +269,40 @@ def sus_chart(groups: Groups) -> str:
         ax.axvspan(bound, upper, color=shade, lw=0)
         if upper - bound >= 2.5:  # the narrow bands (C+, B−, B+, A−) would overprint
             ax.text((bound + upper) / 2, len(groups) - 0.35, grade, ha="center", va="bottom",
-                    fontsize=7, color="#555555")  # fmt: skip
+                    fontsize=7, color="#444444")  # fmt: skip
         upper = bound
     for g, (_, s) in enumerate(groups):
         colour = PALETTE[g % len(PALETTE)]
         scores = list(s.sus["sus"]) if len(s.sus) else []
         jitter = [g + 0.18 * math.sin(k * 2.4) for k in range(len(scores))]
-        ax.scatter(scores, jitter, s=16, color=colour, alpha=0.7, linewidths=0)
+        ax.scatter(scores, jitter, s=18, color=colour, edgecolors="white", linewidths=0.5)
         summary = s.sus_summary
         if summary.get("n"):
             if not math.isnan(summary["low"]):
-                ax.plot([summary["low"], summary["high"]], [g, g], color="#222222", lw=1.4)
-            ax.plot([summary["mean"]], [g], marker="|", markersize=14, mew=2.2, color="#222222")
+                ax.plot([summary["low"], summary["high"]], [g, g], color=INK, lw=1.4)
+            ax.plot([summary["mean"]], [g], marker="|", markersize=14, mew=2.2, color=INK)
     ax.set_xlim(0, 100)
     ax.set_ylim(-0.6, len(groups) - 0.1)
-    ax.set_yticks(range(len(groups)), [label or "all" for label, _ in groups])
+    ax.set_yticks(range(len(groups)), [pictures(label) or "all" for label, _ in groups])
     ax.invert_yaxis()
     ax.set_xlabel("SUS score (dots: participants; bar: mean with 95 % CI; bands: grades)")
     ax.grid(False)
-    return _svg(fig, "SUS scores")
+    return _svg(fig, "sus", sus_text(groups))
+
+
+def sus_text(groups: Groups) -> str:
+    """The SUS chart in words: mean, interval, grade, range and n per group."""
+    parts = []
+    for label, s in groups:
+        f = s.sus_summary
+        if not f.get("n"):
+            parts.append(_in(label, groups) + "no SUS scores")
+            continue
+        scores = list(s.sus["sus"])
+        parts.append(_in(label, groups) + f"mean {_n(f['mean'], 1)} (95% CI {_n(f['low'], 1)}–"
+                     f"{_n(f['high'], 1)}), grade {f['grade']}, scores from {_n(min(scores), 1)} "
+                     f"to {_n(max(scores), 1)}, {f['n']} participants")  # fmt: skip
+    return "SUS scores against the grade bands: " + ". ".join(parts) + "."
 
 
 def errors_chart(groups: Groups) -> str:
@@ -200,13 +319,28 @@ def errors_chart(groups: Groups) -> str:
         left = [0] * len(ids)
         for k, name in enumerate(counts.columns):
             values = [int(v) for v in counts[name]]
-            ax.barh(range(len(ids)), values, left=left, height=0.6, label=str(name),
-                    color=PALETTE[k % len(PALETTE)])  # fmt: skip
+            # a white rule between stacked types: neighbours need not contrast with each other
+            ax.barh(range(len(ids)), values, left=left, height=0.6, label=pictures(str(name)),
+                    color=PALETTE[k % len(PALETTE)], edgecolor="white", linewidth=0.8)  # fmt: skip
             left = [a + b for a, b in zip(left, values, strict=True)]
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    ax.set_yticks(range(len(ids)), ids)
+    ax.set_yticks(range(len(ids)), _tick_labels(ids, groups))
     ax.invert_yaxis()
     ax.set_xlabel("errors logged, by type")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="y", visible=False)
-    return _svg(fig, "Errors by type")
+    return _svg(fig, "errors", errors_text(groups))
+
+
+def errors_text(groups: Groups) -> str:
+    """The errors chart in words: per task, the count of each error type."""
+    titles = task_titles(groups)
+    counts: dict[str, dict[str, int]] = {}
+    for _, s in groups:
+        for r in s.errors_by_type.to_dict(orient="records") if len(s.errors_by_type) else []:
+            by_type = counts.setdefault(r["task_id"], {})
+            by_type[str(r["type_name"])] = by_type.get(str(r["type_name"]), 0) + int(r["count"])
+    rows = [f"{titles.get(i, i)}: " + (", ".join(f"{k} {v}" for k, v in counts[i].items())
+                                        if i in counts else "none")
+            for i in _task_ids(groups)]  # fmt: skip
+    return "Errors logged per task, by type: " + "; ".join(rows or ["none"]) + "."

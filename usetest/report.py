@@ -90,16 +90,47 @@ NOT_STATED = "not stated (add it under `report:` in the scenario)"
 visible = pictures  # report text: control characters as ␛-style symbols
 
 
-def _table(grid: Grid) -> Table:
-    """A :mod:`usetest.present` grid as a report table (each interval beside its value)."""
-    return Table(grid.titles, grid.inline_rows(), numeric=grid.numeric)
+TASK_COLUMNS = ("task", "after")
+"""Columns that hold a task id in the presentation model; the report shows the task's title."""
+TASKS_COLUMNS = ("tasks",)
+"""Columns that hold task ids joined with ", "."""
 
 
-def _grid_blocks(grid: Grid | None) -> list[Block | Section]:
+def _titles(s: Summary) -> dict[str, str]:
+    """Task id -> title, for every task of every version the sessions ran."""
+    titles = {i: t.title for i, t in s.task_defs.items()}
+    if len(s.tasks):
+        titles.update({i: str(t) for i, t in zip(s.tasks["task_id"], s.tasks["title"], strict=True) if t})
+    return titles
+
+
+def _titled(table: Table, titles: dict[str, str]) -> Table:
+    """``table`` with its task ids (columns in TASK_COLUMNS) shown as the tasks' titles: the
+    reader of a report knows the tasks by what they ask, not by the scenario's ids."""
+    one = {i for i, c in enumerate(table.columns) if c in TASK_COLUMNS}
+    many = {i for i, c in enumerate(table.columns) if c in TASKS_COLUMNS}
+
+    def shown(i: int, v: str) -> str:
+        if i in one:
+            return titles.get(v, v)
+        return ", ".join(titles.get(x, x) for x in v.split(", ")) if i in many else v
+
+    return Table(table.columns, [[shown(i, v) for i, v in enumerate(row)] for row in table.rows],
+                 table.numeric)  # fmt: skip
+
+
+def _table(grid: Grid, titles: dict[str, str] | None = None) -> Table:
+    """A :mod:`usetest.present` grid as a report table (each interval beside its value), task
+    ids shown as titles when ``titles`` is given."""
+    table = Table(grid.titles, grid.inline_rows(), numeric=grid.numeric)
+    return _titled(table, titles) if titles else table
+
+
+def _grid_blocks(grid: Grid | None, titles: dict[str, str] | None = None) -> list[Block | Section]:
     """A grid and the notes that go under it."""
     if grid is None:
         return []
-    return [_table(grid), *[Para(note) for note in grid.notes]]
+    return [_table(grid, titles), *[Para(note) for note in grid.notes]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -162,6 +193,12 @@ def _cif(inputs: Inputs) -> list[Section]:
         return Para(value.strip() if value else NOT_STATED)
 
     return [
+        Section("Title page", [Facts([
+            ("Product", sc.product if sc and sc.product else NOT_STATED),
+            *_when_and_who(s),
+            ("Report prepared", datetime.now(UTC).strftime("%Y-%m-%d")),
+            ("Contact", info.contact.strip() if info and info.contact else NOT_STATED),
+        ])]),
         Section("Executive summary", [
             Para(f"{len(s.sessions)} participants attempted {len(s.tasks)} tasks with "
                  f"{(sc.product if sc and sc.product else 'the product')}."),
@@ -210,6 +247,18 @@ def _cif(inputs: Inputs) -> list[Section]:
     ]  # fmt: skip
 
 
+def _when_and_who(s: Summary) -> list[tuple[str, str]]:
+    """When the sessions reported ran (the first and last day, UTC) and who moderated them."""
+    if not len(s.sessions):
+        return [("Test dates", "–"), ("Test led by", "–")]
+    days = sorted(str(v)[:10] for v in s.sessions["started_at"] if not missing(v))
+    dates = "–" if not days else days[0] if days[0] == days[-1] else f"{days[0]} to {days[-1]}"
+    leaders = sorted({str(m) for m in s.sessions["moderator"] if not missing(m) and m})
+    return [("Test dates", dates),
+            ("Test led by", (", ".join(leaders) + (" (moderators)" if len(leaders) > 1 else " (moderator)"))
+             if leaders else "not recorded")]  # fmt: skip
+
+
 def _key_figures(s: Summary) -> Facts:
     items = [("Participants", str(len(s.sessions)))]
     if len(s.tasks):
@@ -242,7 +291,8 @@ def _study_blocks(s: Summary) -> list[Block | Section]:
         facts += [("Conditions", ", ".join(sc.conditions) or "one"),
                   ("Task order", sc.task_order),
                   ("Partial success counts as success", "yes" if sc.partial_counts_as_success else "no")]  # fmt: skip
-    blocks += [Facts(facts + _filter_facts(s)), _tasks_table(s), *_version_blocks(s)]
+    blocks += [Facts(facts + _when_and_who(s) + _filter_facts(s)), _tasks_table(s),
+               *_version_blocks(s)]  # fmt: skip
     return blocks
 
 
@@ -298,18 +348,18 @@ def _tasks_table(s: Summary, prompts: bool = True) -> Table:
     rows = [[t.id, t.title, *([t.prompt.strip()] if prompts else []), t.success or "–",
              f"{t.time_limit} s" if t.time_limit else "–", *([versions[t.id]] if versions else [])]
             for t in _task_defs(s)]  # fmt: skip
-    columns = ["task", "title", *(["what the participant was told"] if prompts else []),
+    columns = ["task id", "title", *(["what the participant was told"] if prompts else []),
                "success criterion", "time limit", *(["versions"] if versions else [])]  # fmt: skip
     return Table(columns, rows)
 
 
 def _instructions_table(s: Summary) -> Table:
     return Table(["task", "what the participant was told"],
-                 [[t.id, t.prompt.strip()] for t in _task_defs(s)])  # fmt: skip
+                 [[t.title, t.prompt.strip()] for t in _task_defs(s)])  # fmt: skip
 
 
 def _results_table(s: Summary) -> Table:
-    return _table(present.task_grid(s))
+    return _table(present.task_grid(s), _titles(s))
 
 
 def _groups(inputs: Inputs) -> list[tuple[str, Summary]]:
@@ -373,13 +423,13 @@ def _satisfaction_blocks(inputs: Inputs) -> list[Block | Section]:
                            "given a made-up rating."))  # fmt: skip
     after = present.task_after_grid(s)
     if after is not None:
-        blocks.append(Section("Asked after tasks", _grid_blocks(after)))
+        blocks.append(Section("Asked after tasks", _grid_blocks(after, _titles(s))))
     custom = present.custom_grid(s)
     if custom is not None:
         blocks.append(Section("The study's own questions", _grid_blocks(custom)))
     free = present.free_text_grid(s)
     if free is not None:
-        blocks.append(Section("Free-text answers", _grid_blocks(free)))
+        blocks.append(Section("Free-text answers", _grid_blocks(free, _titles(s))))
     seq = s.tasks[s.tasks["seq_n"] > 0] if len(s.tasks) else s.tasks
     if len(seq):
         blocks.append(Para("SEQ (Single Ease Question, 1–7) per task is in the task results table; "
@@ -391,7 +441,7 @@ def _target_blocks(s: Summary) -> list[Block | Section]:
     grid = present.target_grid(s)
     if not grid.rows:
         return [Para("No task was attempted: nothing to test against a target.")]
-    return _grid_blocks(grid)
+    return _grid_blocks(grid, _titles(s))
 
 
 def _compared(c: Comparisons) -> str:
@@ -404,7 +454,10 @@ def _comparison_blocks(c: Comparisons) -> list[Block | Section]:
     if c.by != "condition":
         blocks.append(Para(f"Participants grouped by their answer to the profile question "
                            f"“{present.group_label(c)}”."))  # fmt: skip
-    blocks.append(_table(grid))
+    titles: dict[str, str] = {}
+    for group in c.summaries.values():
+        titles.update(_titles(group))
+    blocks.append(_table(grid, titles))
     blocks += [Para(line) for line in present.comparison_sus_lines(c)]
     blocks += [Para(note) for note in grid.notes]
     return blocks
@@ -413,7 +466,7 @@ def _comparison_blocks(c: Comparisons) -> list[Block | Section]:
 def _problem_blocks(s: Summary) -> list[Block | Section]:
     if not len(s.problems):
         return [Para("No problems were logged in the sessions reported.")]
-    return [_table(present.problem_grid(s))]
+    return [_table(present.problem_grid(s), _titles(s))]
 
 
 def _error_blocks(inputs: Inputs) -> list[Block | Section]:
@@ -426,9 +479,10 @@ def _error_blocks(inputs: Inputs) -> list[Block | Section]:
 
         blocks.append(Figure("errors", charts.errors_chart(_groups(inputs)),
                              "Errors logged per task, by error type."))  # fmt: skip
-    blocks.append(Table(["task", "error type", "count"],
-                        [[str(r["task_id"]), str(r["type_name"]), str(r["count"])]
-                         for r in s.errors_by_type.to_dict(orient="records")], numeric={2}))  # fmt: skip
+    blocks.append(_titled(Table(["task", "error type", "count"],
+                                [[str(r["task_id"]), str(r["type_name"]), str(r["count"])]
+                                 for r in s.errors_by_type.to_dict(orient="records")], numeric={2}),
+                          _titles(s)))  # fmt: skip
     return blocks
 
 
@@ -438,7 +492,7 @@ def _note_blocks(s: Summary) -> list[Block | Section]:
     rows = [[str(r["participant"]), str(r["task_id"] or "–"), str(r["kind"]), str(r["text"]),
              str(r.get("author") or "moderator")]
             for r in s.notes.sort_values(["kind", "task_id"], kind="stable").to_dict(orient="records")]  # fmt: skip
-    return [Table(["participant", "task", "kind", "text", "noted by"], rows)]
+    return [_titled(Table(["participant", "task", "kind", "text", "noted by"], rows), _titles(s))]
 
 
 def _participants_table(s: Summary) -> Table:
@@ -490,18 +544,29 @@ table { border-collapse: collapse; margin: .8rem 0; font-size: .86rem; width: 10
 th, td { border-bottom: 1px solid #ddd; padding: .3rem .5rem; text-align: left;
          vertical-align: top; }
 th { background: #f3f6f9; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1.2rem; }
 dt { font-weight: 600; } dd { margin: 0; }
 figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: .85rem; }
 p, td { white-space: pre-wrap; overflow-wrap: break-word; }
-td:first-child { white-space: nowrap; }
+td.num { white-space: normal; }  /* a value and its interval wrap apart in a narrow window */
+.ci { white-space: nowrap; }
+nav ol { columns: 3 14rem; margin: .5rem 0; padding-left: 1.4rem; }
+a { color: #0a58a8; }
 @media print {
-  body { margin: 0; max-width: none; font-size: 11pt; }
+  body { margin: 0; padding: 0; max-width: none; font-size: 10pt; }
+  nav { display: none; }
   h2 { break-before: auto; break-after: avoid; }
-  table, figure, dl { break-inside: avoid; }
-  @page { margin: 18mm 15mm; }
+  figure, dl, tr { break-inside: avoid; }
+  /* Every column on the page (A4 or Letter, portrait): small type; numbers wrap between
+     value and interval, headers between words, text anywhere, so that no value can make a
+     table wider than the paper. */
+  table { font-size: 7.5pt; line-height: 1.3; }
+  th, td { padding: .12rem .25rem; }
+  td:not(.num) { overflow-wrap: anywhere; }
+  figure svg { width: 100%; }
+  @page { margin: 15mm 12mm; }
 }
 """
 
@@ -511,7 +576,13 @@ def _e(text: object) -> str:
 
 
 def to_html(doc: Document) -> str:
-    """One self-contained HTML page: inline CSS and SVG, no script, no external reference."""
+    """One self-contained HTML page: inline CSS and SVG, no script, no external reference.
+
+    Laid out for assistive technology (WCAG 2.1 AA, checked with axe-core in the tests): the
+    title in a ``<header>``, a ``<nav>`` of the sections, the sections in ``<main>``, each
+    top-level one a region named by its heading.
+    """
+    ids = _section_ids(doc.sections)
     out = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -519,19 +590,44 @@ def to_html(doc: Document) -> str:
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
         "style-src 'unsafe-inline'; img-src data:\">",
         f"<title>{_e(doc.title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
-        f"<h1>{_e(doc.title)}</h1>", f'<p class="subtitle">{_e(doc.subtitle)}</p>',
+        f"<header><h1>{_e(doc.title)}</h1>", f'<p class="subtitle">{_e(doc.subtitle)}</p></header>',
+        '<nav aria-label="Contents"><ol>',
+        *[f'<li><a href="#{ids[id(s)]}">{_e(s.title)}</a></li>' for s in doc.sections],
+        "</ol></nav>", "<main>",
     ]  # fmt: skip
     for section in doc.sections:
-        _html_section(section, 2, out)
-    out += ["</body>", "</html>", ""]
+        _html_section(section, 2, out, ids)
+    out += ["</main>", "</body>", "</html>", ""]
     return "\n".join(out)
 
 
-def _html_section(section: Section, level: int, out: list[str]) -> None:
-    out.append(f"<section><h{level}>{_e(section.title)}</h{level}>")
+def _section_ids(sections: list[Section]) -> dict[int, str]:
+    """A unique, readable HTML id per top-level section ("s-task-results"), by object id."""
+    ids: dict[int, str] = {}
+    for section in sections:
+        slug = "s-" + ("-".join(re.findall(r"[a-z0-9]+", section.title.lower())) or "section")
+        unique, k = slug, 2
+        while unique in ids.values():
+            unique, k = f"{slug}-{k}", k + 1
+        ids[id(section)] = unique
+    return ids
+
+
+_INTERVAL = re.compile(r"(\S.*?) (\([^()]*\))")
+"""A value and its interval, "75% (46–92%)": a narrow window or the paper breaks the line
+between them, never inside the interval."""
+
+
+def _html_section(section: Section, level: int, out: list[str], ids: dict[int, str]) -> None:
+    anchor = ids.get(id(section))
+    if anchor:  # a top-level section: a region landmark named by its heading
+        out.append(f'<section id="{anchor}" aria-labelledby="{anchor}-h">'
+                   f'<h{level} id="{anchor}-h">{_e(section.title)}</h{level}>')  # fmt: skip
+    else:
+        out.append(f"<section><h{level}>{_e(section.title)}</h{level}>")
     for block in section.blocks:
         if isinstance(block, Section):
-            _html_section(block, min(level + 1, 6), out)
+            _html_section(block, min(level + 1, 6), out, ids)
         elif isinstance(block, Para):
             out.append(f"<p>{_e(block.text)}</p>")
         elif isinstance(block, Facts):
@@ -539,8 +635,10 @@ def _html_section(section: Section, level: int, out: list[str]) -> None:
                        + "</dl>")  # fmt: skip
         elif isinstance(block, Table):
             def cell(tag: str, i: int, text: str, numeric: set[int] = block.numeric) -> str:
-                cls = ' class="num"' if i in numeric else ""
-                return f"<{tag}{cls}>{_e(text)}</{tag}>"
+                cls = (' scope="col"' if tag == "th" else "") + (' class="num"' if i in numeric else "")
+                ci = _INTERVAL.fullmatch(text) if tag == "td" and i in numeric else None
+                shown = f'{_e(ci[1])} <span class="ci">{_e(ci[2])}</span>' if ci else _e(text)
+                return f"<{tag}{cls}>{shown}</{tag}>"
 
             head = "".join(cell("th", i, c) for i, c in enumerate(block.columns))
             body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>"

@@ -217,6 +217,9 @@ class ReportInfo(BaseModel):
     """The participant's computing environment: device, browser, screen, network."""
     procedure: str | None = None
     """How a session ran: welcome, consent, instructions, think-aloud, debrief."""
+    contact: str | None = None
+    """Who answers questions about the test and its report, e.g. `Ana Berg, UX research,
+    ana.berg@example.com` (shown on the report's title page)."""
 
 
 DEFAULT_CONSENT = (
