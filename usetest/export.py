@@ -9,6 +9,11 @@ session is being logged) and goes through :mod:`usetest.outfiles` (no planted li
 written under temporary names, renamed when all are complete). Text cells that a spreadsheet
 would run as formulas are neutralised in CSV and xlsx unless ``raw_formulas=True``.
 
+Every column has one kind (:data:`KINDS`: UTC timestamp, boolean, nullable integer, float,
+text), planned once per table and written alike in every format (:func:`typed`); the workbook
+adds an About sheet and number formats (:func:`xlsx_format`). :func:`export_studies` writes
+several studies into one Parquet dataset partitioned by study.
+
 ``pseudonymise=True`` replaces participant codes (``p-…``) and moderator names (``m-…``) by
 salted SHA-256 hashes (the same code gives the same hash within one export, so rows still join) and drops free text: notes' text, error
 notes, free-text answers, and the events' JSON payloads (which can hold both).
@@ -20,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import math
+import re
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -86,6 +92,131 @@ def pseudonym(code: str, salt: str) -> str:
     return "p-" + hashlib.sha256(f"{salt}\0{code}".encode()).hexdigest()[:12]
 
 
+# ---------------------------------------------------------------------------------------------
+# Column types: one plan per table, the same typed values in every format.
+
+KINDS = ("timestamp", "bool", "int", "float", "text")
+"""What a column holds. A timestamp is UTC (Parquet ``timestamp[ms, UTC]``; ISO 8601 with ``Z``
+in CSV and JSON; an Excel date-time in xlsx); an int is a nullable integer (``7``, never
+``7.0``); a bool is ``true``/``false``."""
+FLAGS = frozenset({"over_time_limit", "declined"})
+"""0/1 columns of the database, exported as booleans (``summary_custom.declined`` is a count)."""
+SUMMARY_COUNTS = re.compile(
+    r"(n|n_[ab]|\w+_n|successes\w*|abandoned|participants|tested|points|declined|items_scored"
+    r"|prorated|left_out\w*|version|since_version|worst_severity|count_\d+)")
+"""Summary columns that count (or rank) something: integers, also when a row has none."""
+_NUMERIC_NAMES = re.compile(
+    r"mean|low|high|sd|percentile|learnability|usability|sus|target|p|t|df|frequency|nps"
+    r"|difference\w*|completion\w*|\w+_(p|s|low|high|mean|rate|share|confidence|ratio|per_attempt)"
+    r"|target_\w+(?<!_source)|\w+_(score|equivalent)")
+"""Summary columns that hold numbers: read so when no row has a value (else they are text)."""
+_TIMESTAMP_TEXT = ("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][T ]"
+                   "[0-9][0-9]:[0-9][0-9]*")  # fmt: skip
+
+
+def is_timestamp_column(name: str) -> bool:
+    """``at``, ``*_at`` and ``first_used`` hold moments (UTC)."""
+    return name == "at" or name.endswith("_at") or name == "first_used"
+
+
+def _db_kinds(conn: Any, table: str) -> tuple[dict[str, str], list[str]]:
+    """Each column's kind from its SQLite type and name, and the columns kept as text because
+    a value does not fit (SQLite stores what it is given: a hand-edited or damaged database can
+    hold ``"soon"`` in a time or ``"x"`` in a count); one indexed-free scan per typed column."""
+    kinds: dict[str, str] = {}
+    as_text: list[str] = []
+    for _, name, sql_type, *_ in conn.execute(f"PRAGMA table_info({table})").fetchall():
+        q = '"' + name.replace('"', '""') + '"'
+        sql_type = (sql_type or "").upper()
+        if is_timestamp_column(name):
+            kind = "timestamp"
+            misfit = (f"NOT (typeof({q}) = 'text' AND {q} GLOB '{_TIMESTAMP_TEXT}' "
+                      f"AND julianday({q}) IS NOT NULL)")  # fmt: skip
+        elif sql_type == "INTEGER" and name in FLAGS:
+            kind, misfit = "bool", f"NOT (typeof({q}) = 'integer' AND {q} IN (0, 1))"
+        elif sql_type == "INTEGER":
+            kind, misfit = "int", f"typeof({q}) != 'integer'"
+        elif sql_type == "REAL":
+            kind, misfit = "float", f"typeof({q}) NOT IN ('integer', 'real')"
+        else:
+            kinds[name] = "text"
+            continue
+        bad = conn.execute(f"SELECT 1 FROM {table} WHERE {q} IS NOT NULL AND {misfit} LIMIT 1"
+                           ).fetchone()  # fmt: skip
+        kinds[name] = "text" if bad else kind
+        if bad:
+            as_text.append(name)
+    return kinds, as_text
+
+
+def _frame_kinds(df: pd.DataFrame) -> dict[str, str]:
+    """Each summary column's kind, from its name and values (the summary tables are small)."""
+    kinds = {}
+    for column in df.columns:
+        name, values = str(column), df[column]
+        present = values.dropna()
+        numbers = all((isinstance(v, (int, float)) and not isinstance(v, bool))
+                      or (hasattr(v, "dtype") and v.dtype.kind in "iuf") for v in present)  # fmt: skip
+        counts = SUMMARY_COUNTS.fullmatch(name) and numbers
+        if is_timestamp_column(name) and _all_timestamps(present):
+            kinds[name] = "timestamp"
+        elif pd.api.types.is_bool_dtype(values):
+            kinds[name] = "bool"
+        elif pd.api.types.is_integer_dtype(values) or (
+                counts and all(float(v).is_integer() for v in present)):  # fmt: skip
+            kinds[name] = "int"
+        elif len(present):
+            kinds[name] = "float" if numbers else "text"
+        else:  # no row has a value: the name says
+            kinds[name] = "float" if _NUMERIC_NAMES.fullmatch(name) else "text"
+    return kinds
+
+
+def _all_timestamps(values: pd.Series) -> bool:
+    if not all(isinstance(v, str) for v in values):
+        return False
+    return not pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce").isna().any()
+
+
+def typed(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+    """``df`` with each column converted to its kind: timestamps ``datetime64[ms, UTC]``, ints
+    ``Int64``, bools ``boolean`` (both nullable), floats ``float64``, texts ``object`` holding
+    ``str`` or ``None``."""
+    out = {}
+    for column in df.columns:
+        values, kind = df[column], kinds.get(str(column), "text")
+        if kind == "timestamp":
+            values = pd.to_datetime(values, utc=True, format="ISO8601").astype("datetime64[ms, UTC]")
+        elif kind == "int":
+            values = pd.to_numeric(values.astype(object).where(values.notna(), None)).astype("Int64")
+        elif kind == "bool":
+            values = pd.to_numeric(values.astype(object).where(values.notna(), None)
+                                   ).astype("Int64").astype("boolean")  # fmt: skip
+        elif kind == "float":
+            values = pd.to_numeric(values.astype(object).where(values.notna(), None)).astype("float64")
+        else:
+            values = pd.Series([v if v is None or isinstance(v, str) else _as_text(v)
+                                for v in values.astype(object).where(values.notna(), None)],
+                               index=values.index, dtype=object)  # fmt: skip
+        out[column] = values
+    return pd.DataFrame(out, index=df.index, columns=df.columns)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if hasattr(value, "item"):
+        value = value.item()
+    return str(value)
+
+
+def iso_utc(values: pd.Series) -> pd.Series:
+    """Timestamps as ISO 8601 text in UTC with milliseconds and ``Z``, as the database keeps
+    them (``2026-01-05T09:00:00.000Z``); DuckDB and pandas read it back as a UTC timestamp."""
+    text: pd.Series = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+    return text.astype(object).where(values.notna(), None)
+
+
 CHUNK_ROWS = 100_000
 """Rows read and written at a time: memory stays flat however large the events log is."""
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, one of them the header
@@ -134,7 +265,8 @@ def export(
         try:
             import pyarrow  # noqa: F401
         except ImportError as exc:
-            raise ExportError("Parquet needs pyarrow: pip install -e '.[parquet]'") from exc
+            raise ExportError("Parquet needs pyarrow: pip install 'usetest[parquet]' (or pip "
+                              "install pyarrow)") from exc  # fmt: skip
     out = Path(out_dir)
     conn = connect(db_path)
     try:
@@ -172,6 +304,18 @@ def export(
             summaries.pop("summary_free_text")  # the answers are free text
             dropped["summary_free_text"] = ["*"]
         neutralise = fmt in FORMULA_FORMATS and not raw_formulas
+        # every column typed once for every format (a plan per table: chunks agree)
+        plans = {t: _db_kinds(conn, t) for t in DB_TABLES}
+        kinds = {t: {c: k for c, k in plan[0].items()
+                     if not (pseudonymise and c in FREE_TEXT.get(t, []))}
+                 for t, plan in plans.items()}  # fmt: skip
+        as_text = {t: plan[1] for t, plan in plans.items() if plan[1]}
+        for name, df in summaries.items():
+            kinds[name] = _frame_kinds(df)
+            summaries[name] = typed(df, kinds[name])
+
+        about = _about(conn, db_path, [*DB_TABLES, *summaries], profile, pseudonymise,
+                       neutralise) if fmt == "xlsx" else []  # fmt: skip
 
         def chunks(table: str) -> Iterator[pd.DataFrame]:
             for chunk in pd.read_sql_query(f"SELECT * FROM {table}", conn, chunksize=CHUNK_ROWS):
@@ -180,6 +324,7 @@ def export(
                     if table == "sessions":  # a moderator's name is personal data too
                         chunk = chunk.assign(participant=chunk["participant"].map(codes),
                                              moderator=chunk["moderator"].map(moderators))  # fmt: skip
+                chunk = typed(chunk, kinds[table])
                 yield neutralised(chunk) if neutralise else chunk
 
         if neutralise:
@@ -196,10 +341,11 @@ def export(
         staged = Staged(out)
         try:
             with _writing(staged, "the export"):
-                written = _write(staged, fmt, [(t, chunks(t), _sql_types(conn, t)) for t in DB_TABLES],
-                                 summaries, tick)  # fmt: skip
+                written = _write(staged, fmt, [(t, chunks(t), kinds[t]) for t in DB_TABLES],
+                                 summaries, kinds, tick, about=about)  # fmt: skip
                 rows = {**counts, **{name: len(df) for name, df in summaries.items()}}
-                meta = _metadata(db_path, fmt, rows, pseudonymise, dropped, neutralise)
+                meta = _metadata(db_path, fmt, rows, pseudonymise, dropped, neutralise, as_text,
+                                 study=_study_of(conn))  # fmt: skip
                 with staged.open("metadata.json") as f:  # last: its presence says "complete"
                     f.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
                 written.append(out / "metadata.json")
@@ -285,20 +431,17 @@ def _summary_tables(conn: Any, profile: dict[str, list[str]] | None = None) -> d
     return tables
 
 
-def _sql_types(conn: Any, table: str) -> dict[str, str]:
-    return {row[1]: row[2].upper() for row in conn.execute(f"PRAGMA table_info({table})")}
-
-
 Streamed = list[tuple[str, Iterator[pd.DataFrame], dict[str, str]]]
 
 
 def _write(staged: Staged, fmt: str, streamed: Streamed, summaries: dict[str, pd.DataFrame],
-           tick: Callable[[int], None]) -> list[Path]:  # fmt: skip
+           kinds: dict[str, dict[str, str]], tick: Callable[[int], None], *,
+           about: list[tuple[str, str]]) -> list[Path]:  # fmt: skip
     """Every table into ``staged`` (one file each; one workbook for xlsx); the final paths."""
-    everything = [*streamed, *((name, iter([df]), {}) for name, df in summaries.items())]
+    everything = [*streamed, *((name, iter([df]), kinds[name]) for name, df in summaries.items())]
     if fmt == "xlsx":  # at most a sheet's worth of rows per table (checked above)
         with staged.open("usetest-export.xlsx", "wb") as f:
-            _xlsx(f, everything, tick)
+            _xlsx(f, everything, tick, about)
         return [staged.folder / "usetest-export.xlsx"]
     write = {"csv": _csv, "json": _json, "parquet": _parquet}[fmt]
     written = []
@@ -310,23 +453,37 @@ def _write(staged: Staged, fmt: str, streamed: Streamed, summaries: dict[str, pd
     return written
 
 
-def _csv(f: IO[str], parts: Iterator[pd.DataFrame], types: dict[str, str],
+def _as_csv(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+    """Timestamps as ISO 8601 UTC text, booleans as ``true``/``false`` (as in JSON); integers
+    stay nullable integers, so pandas writes ``7``, not ``7.0``."""
+    out = df
+    for column in df.columns:
+        kind = kinds.get(str(column))
+        if kind == "timestamp":
+            out = out.assign(**{column: iso_utc(df[column])})
+        elif kind == "bool":
+            out = out.assign(**{column: df[column].map({True: "true", False: "false"})
+                                .astype(object).where(df[column].notna(), None)})  # fmt: skip
+    return out
+
+
+def _csv(f: IO[str], parts: Iterator[pd.DataFrame], kinds: dict[str, str],
          tick: Callable[[int], None]) -> None:  # fmt: skip
     # RFC 4180 line ends: a text holding a lone carriage return is then quoted too (with "\n"
     # line ends the csv module leaves it bare, and a reader starts a new row there)
     header = True
     for df in parts:
-        df.to_csv(f, index=False, header=header, lineterminator="\r\n")
+        _as_csv(df, kinds).to_csv(f, index=False, header=header, lineterminator="\r\n")
         header = False
         tick(len(df))
-    if header and types:  # an empty table: still the header line
-        pd.DataFrame(columns=list(types)).to_csv(f, index=False, lineterminator="\r\n")
+    if header and kinds:  # an empty table: still the header line
+        pd.DataFrame(columns=list(kinds)).to_csv(f, index=False, lineterminator="\r\n")
 
 
 def _json(f: IO[str], parts: Iterator[pd.DataFrame], _: dict[str, str],
           tick: Callable[[int], None]) -> None:  # fmt: skip
     """One JSON array of records, a record a line, each written by the json library (valid
-    whatever the text holds); NaN and infinities as null."""
+    whatever the text holds); NaN and infinities as null, timestamps as ISO 8601 UTC text."""
     f.write("[")
     first = True
     for df in parts:
@@ -341,62 +498,149 @@ def _json(f: IO[str], parts: Iterator[pd.DataFrame], _: dict[str, str],
 
 
 def _json_value(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if value is pd.NA or value is pd.NaT:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
 
 
 def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):  # numpy scalars
-        return _json_value(value.item())
     return str(value)
 
 
-def _xlsx(f: IO[bytes], everything: Streamed, tick: Callable[[int], None]) -> None:
-    """A write-only (streamed) workbook, a sheet per table. Text cells are typed as text, so
-    nothing in them is run as a formula even with ``raw_formulas``; characters a workbook
-    cannot hold (control characters) are shown as their visible symbols (U+2400…)."""
+XLSX_TIMESTAMP = "yyyy-mm-dd hh:mm:ss.000"
+XLSX_DURATION = "[h]:mm:ss.000"
+XLSX_PERCENT = "0.0%"
+XLSX_LIMITS = (8, 60)
+"""Column widths (characters): at least a short header, at most a readable paragraph."""
+MS_PER_DAY = 86_400_000
+_PERCENT = re.compile(r"(target_)?completion(?!_p$)(?!_source$)\w*|\w*_share|share_\w+"
+                      r"|abandonment_rate|frequency|\w*_confidence")  # fmt: skip
+_DURATION_MS = re.compile(r"(time|pause)_ms")
+_DURATION_S = re.compile(r"(target_)?time(_\w+)?_s")
+
+
+def xlsx_format(name: str, kind: str) -> str | None:
+    """The Excel number format of a column: date-times, durations, percentages; None for the
+    general format. Durations are Excel durations (days, shown ``[h]:mm:ss.000``), whatever
+    their unit in CSV (``time_ms`` in milliseconds, ``time_s`` in seconds)."""
+    if kind == "timestamp":
+        return XLSX_TIMESTAMP
+    if kind not in ("int", "float"):
+        return None
+    if _DURATION_MS.fullmatch(name) or _DURATION_S.fullmatch(name):
+        return XLSX_DURATION
+    if kind == "float" and _PERCENT.fullmatch(name):
+        return XLSX_PERCENT
+    return None
+
+
+def _xlsx(f: IO[bytes], everything: Streamed, tick: Callable[[int], None],
+          about: list[tuple[str, str]]) -> None:  # fmt: skip
+    """A write-only (streamed) workbook: an "About" sheet, then a sheet per table with its
+    header row frozen, an autofilter, widths from the header and the first rows, and number
+    formats for date-times (UTC), durations and percentages. Rows go to the sheet's temporary
+    file as they come (openpyxl's write-only mode, inline strings), so memory stays flat.
+
+    Text cells are typed as text, so nothing in them is run as a formula even with
+    ``raw_formulas``; characters a workbook cannot hold (control characters) are shown as their
+    visible symbols (U+2400…)."""
     from zipfile import ZIP_DEFLATED, ZipFile
 
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
     from openpyxl.writer.excel import ExcelWriter
 
     book = Workbook(write_only=True)
+    bold = Font(bold=True)
 
-    def cell(sheet: Any, value: Any) -> Any:
-        if value is None or value is pd.NA or value is pd.NaT:
-            return None
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, str):
-            text = ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m.group())), value)
-            c = WriteOnlyCell(sheet, value=text)
-            c.data_type = "s"  # openpyxl would make "=…" a formula
+    def text_cell(sheet: Any, value: str, header: bool = False) -> Any:
+        c = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub(
+            lambda m: chr(0x2400 + ord(m.group())), value))  # fmt: skip
+        c.data_type = "s"  # openpyxl would make "=…" a formula
+        if header:
+            c.font = bold
+        return c
+
+    def converter(sheet: Any, name: str, kind: str) -> Callable[[Any], Any]:
+        number_format = xlsx_format(name, kind)
+        scale = (MS_PER_DAY if _DURATION_MS.fullmatch(name) else 86_400
+                 if number_format == XLSX_DURATION else None)  # fmt: skip
+
+        def convert(value: Any) -> Any:
+            if value is None or value is pd.NA or value is pd.NaT:
+                return None
+            if isinstance(value, str):
+                return text_cell(sheet, value)
+            if isinstance(value, pd.Timestamp):  # Excel has no time zones: UTC, said in About
+                value = value.tz_convert("UTC").tz_localize(None).to_pydatetime()
+            elif hasattr(value, "item"):
+                value = value.item()
+            if isinstance(value, float) and not math.isfinite(value):
+                return None
+            if not isinstance(value, (int, float, bool)) and not hasattr(value, "year"):
+                return text_cell(sheet, str(value))
+            if scale is not None and not isinstance(value, bool):
+                value = value / scale
+            if number_format is None:
+                return value
+            c = WriteOnlyCell(sheet, value=value)
+            c.number_format = number_format
             return c
-        if hasattr(value, "item"):
-            return value.item()
-        if isinstance(value, (int, float, bool)):
-            return value
-        return cell(sheet, str(value))
+
+        return convert
+
+    def width(name: str, kind: str, sample: pd.Series | None) -> float:
+        fmt = xlsx_format(name, kind)
+        shown = {XLSX_TIMESTAMP: 23, XLSX_DURATION: 12, XLSX_PERCENT: 7}.get(fmt or "", 0)
+        if kind == "text" and sample is not None and len(sample):
+            lengths = sample.dropna().map(lambda v: max(map(len, str(v).splitlines() or [""])))
+            shown = int(lengths.quantile(0.9)) if len(lengths) else 0
+        elif fmt is None and kind in ("int", "float"):
+            shown = 10 if kind == "float" else 6
+        return float(min(max(len(name) + 3, shown + 2, XLSX_LIMITS[0]), XLSX_LIMITS[1]))
 
     archive = None
     try:
-        for name, parts, types in everything:
+        sheet = book.create_sheet("About")
+        sheet.column_dimensions["A"].width = 22
+        sheet.column_dimensions["B"].width = 100
+        wrap = Alignment(wrap_text=True, vertical="top")
+        for key, value in about:
+            cells = [text_cell(sheet, key, header=True), text_cell(sheet, value)]
+            cells[1].alignment = wrap
+            sheet.append(cells)
+        for name, parts, kinds in everything:
             sheet = book.create_sheet(name[:31])
-            header = True
-            for df in parts:
-                if header:
-                    sheet.append([cell(sheet, str(c)) for c in df.columns])
-                    header = False
+            first = next(parts, None)
+            columns = [str(c) for c in first.columns] if first is not None else list(kinds)
+            for i, column in enumerate(columns, start=1):
+                sample = first[column].head(1000) if first is not None else None
+                sheet.column_dimensions[get_column_letter(i)].width = width(
+                    column, kinds.get(column, "text"), sample)  # fmt: skip
+            sheet.freeze_panes = "A2"
+            sheet.append([text_cell(sheet, c, header=True) for c in columns])
+            convert = [converter(sheet, c, kinds.get(c, "text")) for c in columns]
+            rows = 0
+            # hold one chunk at a time: the first is let go once written, like the others
+            chunks = iter(()) if first is None else _chain([first], parts)
+            first = sample = None
+            for df in chunks:
                 for row in df.itertuples(index=False, name=None):
-                    sheet.append([cell(sheet, v) for v in row])
+                    sheet.append([conv(v) for conv, v in zip(convert, row, strict=True)])
+                rows += len(df)
                 tick(len(df))
-            if header and types:
-                sheet.append([cell(sheet, c) for c in types])
+                del df
+            if columns:
+                sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{rows + 1}"
         # openpyxl's save_workbook, with our own archive so that it can be closed on failure
         archive = ZipFile(f, "w", ZIP_DEFLATED, allowZip64=True)
         ExcelWriter(book, archive).save()
@@ -417,28 +661,45 @@ def _xlsx(f: IO[bytes], everything: Streamed, tick: Callable[[int], None]) -> No
         raise
 
 
-def _parquet(f: IO[bytes], parts: Iterator[pd.DataFrame], types: dict[str, str],
+def _chain(box: list[pd.DataFrame], rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    yield box.pop()  # not kept in this frame while the rest are read
+    yield from rest
+
+
+ARROW_KINDS = {"timestamp": ("timestamp", "ms", "UTC"), "bool": ("bool_",), "int": ("int64",),
+               "float": ("float64",), "text": ("string",)}  # fmt: skip
+
+
+def arrow_schema(kinds: dict[str, str], columns: Sequence[str] | None = None) -> Any:
+    """The Parquet schema of a table: ``timestamp[ms, tz=UTC]``, ``bool``, ``int64``,
+    ``double``, ``string``, every column nullable."""
+    import pyarrow as pa
+
+    def arrow(kind: str) -> Any:
+        name, *args = ARROW_KINDS[kind]
+        return getattr(pa, name)(*args) if name != "timestamp" else pa.timestamp("ms", tz="UTC")
+
+    return pa.schema([(c, arrow(kinds.get(c, "text"))) for c in (columns or list(kinds))])
+
+
+def _parquet(f: IO[bytes], parts: Iterator[pd.DataFrame], kinds: dict[str, str],
              tick: Callable[[int], None]) -> None:  # fmt: skip
-    """A Parquet file written row group by row group, typed from the SQLite columns."""
+    """A Parquet file written row group by row group, every chunk with the table's one
+    schema (:func:`arrow_schema`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     writer = None
     try:
         for df in parts:
-            if types:
-                arrow = {"INTEGER": pa.int64(), "REAL": pa.float64(), "TEXT": pa.string()}
-                schema = pa.schema([(c, arrow.get(types.get(c, ""), pa.string())) for c in df.columns])
-                table = pa.Table.from_pandas(_nulls_as_none(df), schema=schema, preserve_index=False)
-            else:
-                table = pa.Table.from_pandas(df, preserve_index=False)
+            schema = arrow_schema(kinds, [str(c) for c in df.columns])
+            table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
             if writer is None:
                 writer = pq.ParquetWriter(f, table.schema)
             writer.write_table(table)
             tick(len(df))
         if writer is None:  # an empty table: still a file, with the columns
-            empty = pa.schema([(c, pa.string()) for c in types]) if types else pa.schema([])
-            writer = pq.ParquetWriter(f, empty)
+            writer = pq.ParquetWriter(f, arrow_schema(kinds))
     except BaseException:
         # the temporary file is removed: closing only releases the writer
         if writer is not None:
@@ -448,22 +709,99 @@ def _parquet(f: IO[bytes], parts: Iterator[pd.DataFrame], types: dict[str, str],
     writer.close()
 
 
-def _nulls_as_none(df: pd.DataFrame) -> pd.DataFrame:
-    """Object columns with NaN (an all-NULL chunk) as None, which Arrow reads as null."""
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object or out[c].isna().all():
-            out[c] = out[c].astype(object).where(out[c].notna(), None)
-    return out
+SHEETS = {
+    "scenarios": "the scenario texts",
+    "sessions": "one row per session: participant code, moderator, condition, task order, "
+                "status, when it started and ended",
+    "events": "the append-only log: every key the moderator pressed, in order (seq), with its "
+              "time (at) and details (payload, JSON)",
+    "attempts": "one row per session and task: outcome, time on task, errors, assists, pauses, "
+                "SEQ rating, time limit",
+    "answers": "every questionnaire answer (value_num or value_text; declined if the "
+               "participant declined it)",
+    "errors": "every error logged, with its type and note",
+    "notes": "every note, quote and problem (severity 0–4), with who wrote it",
+    "withdrawals": "what is left of withdrawn participants (no code, no answers)",
+    "observer_notes": "notes sent by observers (usetest observe)",
+    "summary_tasks": "per task: completion with its adjusted-Wald interval, time on task, "
+                     "errors, assists, SEQ, CSAT, CES and targets",
+    "summary_sus": "per participant: SUS score, learnability, usability and grade",
+    "summary_problems": "per problem: tasks, participants affected, frequency, worst severity",
+    "summary_questionnaires": "per questionnaire (SUS, UMUX-Lite, NPS, CSAT, CES): the study's "
+                              "figures",
+    "summary_custom": "the study's own rating items: n, mean and interval, count per point",
+    "summary_free_text": "the free-text answers",
+    "summary_profile": "per participant: the profile answers",
+    "summary_versions": "which participant ran which version of the scenario, and what changed",
+    "summary_conditions_tasks": "conditions compared per task (completion, time)",
+    "summary_conditions_sus": "conditions compared on SUS",
+}
+"""What each table holds: the workbook's About sheet lists them."""
+
+
+def _study_of(conn: Any) -> tuple[str, str] | None:
+    """The study's title and key (``study_id``, else the title) as its latest version says;
+    None before any session."""
+    row = conn.execute("SELECT study, coalesce(study_key, study) FROM scenarios WHERE version "
+                       "IS NOT NULL ORDER BY version DESC LIMIT 1").fetchone()  # fmt: skip
+    return (row[0], row[1]) if row else None
+
+
+def _about(conn: Any, db_path: str | Path, tables: Sequence[str],
+           profile: dict[str, list[str]] | None, pseudonymise: bool,
+           neutralise: bool) -> list[tuple[str, str]]:  # fmt: skip
+    """The workbook's first sheet: what it is, from what, with which filters and units."""
+    studies = [s for (s,) in conn.execute(
+        "SELECT DISTINCT study FROM scenarios WHERE version IS NOT NULL ORDER BY version")]  # fmt: skip
+    rows = [
+        ("usetest export", "The tables of a usetest study database, one sheet per table, as "
+                           "CSV, JSON and Parquet exports write them."),
+        ("Study", "; ".join(studies) or "(no session yet)"),
+        ("Database", Path(db_path).name),
+        ("Exported", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        ("usetest version", __version__),
+        ("Filters", "summary sheets: " + "; ".join(f"{q} = {', '.join(v)}" for q, v in
+                                                  profile.items()) if profile else
+         "none: every session (the database sheets are always whole)"),
+        ("Pseudonymised", "yes: participant codes and moderators are salted hashes; free text "
+                          "is left out" if pseudonymise else "no"),
+        ("Formulas", "text cells are text, never formulas" + (
+            "; a text beginning with = + - @ is prefixed with '" if neutralise else "")),
+        ("Times", "date-times are UTC (Excel has no time zones): add your offset for local "
+                  "time"),
+        ("Durations", "time_ms, pause_ms, time_s and the other time_…_s columns are Excel "
+                      "durations ([h]:mm:ss.000); in CSV, JSON and Parquet they are "
+                      "milliseconds (…_ms) or seconds (…_s). mono_ms is a clock reading in ms"),
+        ("Percentages", "completion, shares, abandonment_rate, frequency and confidence are "
+                        "proportions shown as percentages"),
+        ("", ""),
+        ("Sheet", "What it holds"),
+    ]
+    return rows + [(t[:31], SHEETS.get(t, "")) for t in tables]
+
+
+UNITS = {"time_ms, pause_ms": "milliseconds (in xlsx: durations, shown [h]:mm:ss.000)",
+         "time_s, *_time_s, time_*_s, time_limit_s": "seconds (in xlsx: durations)",
+         "mono_ms": "milliseconds of the recording app's monotonic clock",
+         "at, *_at, first_used": "UTC timestamps (Parquet timestamp[ms, UTC]; CSV and JSON ISO "
+                                 "8601 text ending in Z; xlsx date-times in UTC)",
+         "completion*, *_share, abandonment_rate, frequency, *_confidence":
+             "proportions 0–1 (in xlsx: formatted as percentages)"}  # fmt: skip
 
 
 def _metadata(db_path: str | Path, fmt: str, rows: dict[str, int], pseudonymise: bool,
-              dropped: dict[str, list[str]], neutralise: bool) -> dict[str, object]:  # fmt: skip
+              dropped: dict[str, list[str]], neutralise: bool,
+              as_text: dict[str, list[str]] | None = None,
+              study: tuple[str, str] | None = None) -> dict[str, object]:  # fmt: skip
     return {
-        "format": "usetest-export/1",
+        "format": "usetest-export/2",
         "usetest_version": __version__,
-        "database": str(Path(db_path).resolve()),
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "study": study[0] if study else None,
+        "study_key": study[1] if study else None,
+        # the file's name only: a path would tell who ran the export, and where (also when
+        # pseudonymised); the export's own folder says where it came from
+        "database": Path(db_path).name,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "file_format": fmt,
         "tables": rows,
         "pseudonymised": pseudonymise,
@@ -483,9 +821,159 @@ def _metadata(db_path: str | Path, fmt: str, rows: dict[str, int], pseudonymise:
                  " (--raw-formulas): a spreadsheet may run a cell beginning with = + - @ as a "
                  "formula" if fmt in FORMULA_FORMATS else "")}
         ),
-        "units": {"time_ms": "milliseconds", "time_s": "seconds", "mono_ms": "milliseconds",
-                  "at": "UTC ISO 8601"},
+        "units": UNITS,
+        # columns whose values did not all fit their type (a damaged or hand-edited database):
+        # exported as text, every value kept as it is
+        "columns_as_text": as_text or {},
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Many studies, one dataset (Parquet, hive-partitioned by study).
+
+DATASET_FILE = "dataset.json"
+STUDIES_FOLDER = "_studies"
+"""Each study's ``metadata.json``, as ``_studies/SLUG.json``: readers skip names beginning with
+``_``, and the tables' folders hold Parquet only."""
+
+
+def study_slug(key: str) -> str:
+    """A study's partition value: its key in lower case, letters, digits and ``-`` only."""
+    slug = re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")[:60].strip("-")
+    return slug or "study"
+
+
+def export_studies(
+    db_paths: Sequence[str | Path], out_dir: str | Path, *, pseudonymise: bool = False,
+    salt: str | None = None, profile: dict[str, list[str]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:  # fmt: skip
+    """Several studies (one database each) into one Parquet dataset, partitioned by study the
+    Hive way: ``DIR/TABLE/study=SLUG/part-0.parquet`` for every table of :func:`export`, each
+    study's ``metadata.json`` as ``DIR/_studies/SLUG.json``, and ``DIR/dataset.json`` listing
+    every study the folder holds. Returns the files written.
+
+    DuckDB (``read_parquet('DIR/attempts/*/*.parquet', hive_partitioning = true)``), polars,
+    pandas (``pd.read_parquet('DIR/attempts')``) and Spark read each table as one table with a
+    ``study`` column. Columns are typed as in :func:`export`, so the studies' files agree.
+
+    Studies already in ``DIR`` and not among ``db_paths`` stay (a study is added or refreshed
+    at a time); a study exported again replaces its files. Two databases of one study are
+    refused (merge them first). Every database is read and written under temporary names
+    first; the files are renamed into place together, ``dataset.json`` last, so a failure
+    leaves ``DIR`` as it was. With ``pseudonymise``, one salt serves every study of this run.
+    """
+    import shutil
+    import tempfile
+
+    if not db_paths:
+        raise ExportError("no database given: name one or more study databases")
+    out = Path(out_dir)
+    paths = [Path(p) for p in db_paths]
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        real = path.resolve()
+        if real in seen:
+            raise ExportError(f"{path} is given twice (as {seen[real]} too): name each database once")
+        seen[real] = path
+    studies: list[tuple[Path, str, str]] = []  # (database, title, key)
+    for path in paths:
+        conn = connect(path)
+        try:
+            study = _study_of(conn)
+        finally:
+            conn.close()
+        if study is None:
+            raise ExportError(f"{path} holds no session yet: it has no study to add to the dataset")
+        twin = next((p for p, _, key in studies if key == study[1]), None)
+        if twin is not None:
+            raise ExportError(f"{twin} and {path} both hold the study “{study[0]}”: join them first "
+                              f"(usetest merge), then export the merged database")  # fmt: skip
+        studies.append((path, *study))
+    try:
+        private_dir(out)
+    except OutputError as exc:
+        raise ExportError(str(exc)) from exc
+    # a study keeps its partition from one run to the next; a new one gets a free name
+    held = _dataset_studies(out)
+    slugs: dict[str, str] = {}
+    for _, _, key in studies:
+        known = [slug for slug, meta in held.items() if meta.get("study_key") == key]
+        if known:
+            slugs[key] = known[0]
+            continue
+        base = study_slug(key)
+        slug, n = base, 1
+        while slug in held or slug in slugs.values():
+            n += 1
+            slug = f"{base}-{n}"
+        slugs[key] = slug
+    salt = salt or secrets.token_hex(16)
+    temp = Path(tempfile.mkdtemp(prefix=".usetest-dataset-", dir=out))
+    try:
+        tables: dict[str, list[str]] = {}
+        for i, (path, _, key) in enumerate(studies):
+            slug = slugs[key]
+
+            def tick(done: int, total: int, i: int = i) -> None:
+                if progress is not None:  # every study weighs the same: good enough for a bar
+                    progress(i * 1000 + done * 1000 // max(total, 1), len(studies) * 1000)
+
+            written = export(path, temp / slug, "parquet", pseudonymise=pseudonymise, salt=salt,
+                             profile=profile, progress=tick)  # fmt: skip
+            tables[slug] = [p.stem for p in written if p.suffix == ".parquet"]
+            held[slug] = json.loads((temp / slug / "metadata.json").read_text(encoding="utf-8"))
+        staged = Staged(out)
+        written_files: list[Path] = []
+        with _writing(staged, "the dataset"):
+            for slug, names in tables.items():
+                for table in names:
+                    private_dir(out / table / f"study={slug}")
+                    written_files.append(out / table / f"study={slug}" / "part-0.parquet")
+                    with (staged.open(f"{table}/study={slug}/part-0.parquet", "wb") as f,
+                          (temp / slug / f"{table}.parquet").open("rb") as source):  # fmt: skip
+                        shutil.copyfileobj(source, f)
+                private_dir(out / STUDIES_FOLDER)
+                with staged.open(f"{STUDIES_FOLDER}/{slug}.json") as f:
+                    f.write(json.dumps(held[slug], indent=2, ensure_ascii=False) + "\n")
+                written_files.append(out / STUDIES_FOLDER / f"{slug}.json")
+            with staged.open(DATASET_FILE) as f:  # last: its presence says "complete"
+                f.write(json.dumps(_dataset_meta(held), indent=2, ensure_ascii=False) + "\n")
+            written_files.append(out / DATASET_FILE)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    # a table a study no longer has (its conditions were merged away, say): its old file goes
+    for slug, names in tables.items():
+        for old in out.glob(f"*/study={slug}/part-0.parquet"):
+            if old.parent.parent.name not in names:
+                old.unlink(missing_ok=True)
+    return written_files
+
+
+def _dataset_studies(out: Path) -> dict[str, dict[str, Any]]:
+    """The studies a dataset folder holds already: partition name -> its metadata."""
+    held = {}
+    for path in sorted((out / STUDIES_FOLDER).glob("*.json")):
+        with contextlib.suppress(OSError, ValueError):
+            meta = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(meta, dict):
+                held[path.stem] = meta
+    return held
+
+
+def _dataset_meta(held: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "format": "usetest-dataset/1",
+        "usetest_version": __version__,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "layout": "TABLE/study=SLUG/part-0.parquet (Hive partitioning); each study's "
+                  "metadata.json as _studies/SLUG.json",
+        "studies": [{"partition": f"study={slug}", "study": meta.get("study"),
+                     "study_key": meta.get("study_key"), "database": meta.get("database"),
+                     "exported_at": meta.get("exported_at"),
+                     "pseudonymised": meta.get("pseudonymised")}
+                    for slug, meta in sorted(held.items())],
+    }  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
