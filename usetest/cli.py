@@ -237,7 +237,9 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
     app.take_over = take_over  # confirmed in _check_resume
     import signal
 
-    _need_terminal(app)
+    # the read-only view make_app opened is closed: leave nothing beside the file
+    _need_terminal("run", "run it in a terminal window, or use  usetest run SCENARIO --plan  to "
+                   "print the plan only", app.db.close)  # fmt: skip
     with _closing_on_signals(app):
         app.run()
     try:
@@ -281,19 +283,20 @@ def _checked_codes(participant: str | None, moderator: str | None) -> tuple[str 
     return participant, moderator
 
 
-def _need_terminal(app: Any) -> None:
-    """The app is full-screen: without a terminal on both sides it would write escape codes
-    into a file or pipe and wait for keys that never come. Refuse (exit 2) instead — after
-    every other check, so that a wrong database or code is reported first."""
-    # Textual reads keys from stdin and draws on stderr (stdout stays free: the exit lines go
-    # there, so `usetest run … > log.txt` is fine).
+def _need_terminal(command: str, instead: str, close: Callable[[], None] | None = None) -> None:
+    """The full-screen commands (run, results, observe, show): without a terminal on both
+    sides the app would write escape codes into a file or pipe and wait for keys that never
+    come. Refuse (exit 2) instead — after every other check, so that a wrong database or code
+    is reported first; ``close`` lets go of what the command opened."""
+    # Textual reads keys from stdin and draws on stderr (stdout stays free: run's exit lines
+    # go there, so `usetest run … > log.txt` is fine).
     missing = [name for name, stream in (("input", sys.stdin), ("error", sys.stderr))
                if stream is None or not stream.isatty()]  # fmt: skip
     if missing:
-        app.db.close()  # the read-only view make_app opened: leave nothing beside the file
-        _fail(f"usetest run needs a terminal, and its standard {' and '.join(missing)} "
-              f"{'is' if len(missing) == 1 else 'are'} not one (redirected or piped); run it in "
-              "a terminal window, or use  usetest run SCENARIO --plan  to print the plan only",
+        if close is not None:
+            close()
+        _fail(f"usetest {command} needs a terminal, and its standard {' and '.join(missing)} "
+              f"{'is' if len(missing) == 1 else 'are'} not one (redirected or piped); {instead}",
               EXIT_USAGE)  # fmt: skip
 
 
@@ -755,7 +758,8 @@ def _print_summary(s: object, group: str | None) -> None:
 
 
 @cli.command()
-@click.argument("db", type=click.Path(path_type=Path))
+@click.argument("dbs", nargs=-1, required=True, type=click.Path(path_type=Path),
+                metavar="DB [DB …]")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx", "parquet", "vtt", "srt"]),
               default="csv", show_default=True,
               help="vtt, srt: recording markers, one subtitle file per session (docs/recording.md).")
@@ -775,9 +779,13 @@ def _print_summary(s: object, group: str | None) -> None:
                    "the recording-started key (r) was not pressed; one session at a time.")
 @click.option("--participant", "participants", multiple=True, metavar="CODE",
               help="vtt/srt: only this participant's session (repeatable).")
-def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | None,
-           raw_formulas: bool, profile: tuple[str, ...], recording_start: str | None,
-           participants: tuple[str, ...]) -> None:  # fmt: skip
+@click.option("--dataset", is_flag=True,
+              help="parquet: write the databases (one study each) into one dataset "
+                   "partitioned by study (TABLE/study=SLUG/part-0.parquet); implied by several "
+                   "DBs; studies already in --out stay.")
+def export(dbs: tuple[Path, ...], fmt: str, out_dir: Path, pseudonymise: bool,
+           salt: str | None, raw_formulas: bool, profile: tuple[str, ...],
+           recording_start: str | None, participants: tuple[str, ...], dataset: bool) -> None:  # fmt: skip
     """Export every table and the summary tables, one file per table (a sheet each in xlsx).
 
     The files appear together when all are written (metadata.json last); an export that fails
@@ -794,7 +802,21 @@ def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | No
       usetest export results/checkout.db --format vtt --out markers/
       usetest export results/checkout.db --format srt --out markers/ --participant P03 \\
         --recording-start 14:02:10
+      usetest export results/a.db results/b.db --format parquet --out lab/   # one dataset
     """
+    if str(out_dir) == "-":  # several files (and metadata.json last) need a folder
+        raise click.BadParameter(
+            "'-' (standard output) cannot take an export: it writes one file per table (one per "
+            "session for vtt/srt), so give a folder, e.g. --out exports/. For the task table on "
+            "standard output: usetest summary DB --format csv", param_hint="--out")  # fmt: skip
+    several = len(dbs) > 1 or dataset
+    if several and fmt != "parquet":
+        raise click.BadParameter("several databases make one Parquet dataset: add --format "
+                                 "parquet (or export each database on its own)",
+                                 param_hint="--format")  # fmt: skip
+    if several and (raw_formulas or recording_start or participants):
+        raise click.BadParameter("--raw-formulas, --recording-start and --participant are for a "
+                                 "single database", param_hint="DB")  # fmt: skip
     interrupted = f"export interrupted before it began: nothing in {out_dir} was changed"
     answers = _filters(None, (), None, None, False, False, profile, None)["profile"]
     try:  # importing pandas takes a moment: ctrl-C then is a message too, not "Aborted!"
@@ -810,10 +832,16 @@ def export(db: Path, fmt: str, out_dir: Path, pseudonymise: bool, salt: str | No
                 bar.length = max(total, 1)
                 bar.update(done - bar.pos)
 
-            files = do_export(db, out_dir, fmt, pseudonymise=pseudonymise, salt=salt,
-                              progress=progress, raw_formulas=raw_formulas,
-                              profile=answers, recording_start=recording_start,
-                              participants=participants)  # fmt: skip
+            if several:
+                from usetest.export import export_studies
+
+                files = export_studies(list(dbs), out_dir, pseudonymise=pseudonymise, salt=salt,
+                                       profile=answers, progress=progress)  # fmt: skip
+            else:
+                files = do_export(dbs[0], out_dir, fmt, pseudonymise=pseudonymise, salt=salt,
+                                  progress=progress, raw_formulas=raw_formulas,
+                                  profile=answers, recording_start=recording_start,
+                                  participants=participants)  # fmt: skip
     except ExportInterrupted as exc:
         _fail(str(exc), 130)  # the shell's code for ctrl-C
     except KeyboardInterrupt:
@@ -884,6 +912,8 @@ def observe(db: Path, observer: str, participant: str | None) -> None:
     from usetest.tui.observe import ObserverApp
 
     _open_existing(db).close()  # a wrong path or a damaged file is a message, not a screen
+    _need_terminal("observe", "run it in a terminal window (over SSH: ssh -t HOST usetest "
+                   "observe …)")  # fmt: skip
     ObserverApp(db, observer, participant).run()
 
 
@@ -901,6 +931,8 @@ def results(db: Path, **options: Any) -> None:
     from usetest.analysis import connect
 
     connect(db).close()  # a wrong path is a message here (the group maps it), not a broken screen
+    _need_terminal("results", "run it in a terminal window, or print the tables with  usetest "
+                   "summary DB  (--format json|csv for scripts)")  # fmt: skip
     from usetest.tui.screens.results import ResultsApp
 
     ResultsApp(db, **_filters(**options)).run()
@@ -939,13 +971,8 @@ def show(db: Path, participant: str | None, prompt_when: str) -> None:
     from usetest.tui.show import Follower, ShowApp
 
     follower = Follower(db, participant)  # a wrong path or a damaged file: a message (the group)
-    missing = [name for name, stream in (("input", sys.stdin), ("error", sys.stderr))
-               if stream is None or not stream.isatty()]  # fmt: skip
-    if missing:
-        follower.close()
-        _fail(f"usetest show needs a terminal, and its standard {' and '.join(missing)} "
-              f"{'is' if len(missing) == 1 else 'are'} not one (redirected or piped); run it in "
-              "a terminal window on the participant's display", EXIT_USAGE)  # fmt: skip
+    _need_terminal("show", "run it in a terminal window on the participant's display",
+                   follower.close)  # fmt: skip
     problem = ShowApp(follower, "current" if prompt_when == "current" else "started").run()
     if problem:
         _fail(problem)
@@ -967,6 +994,10 @@ def merge(sources: tuple[Path, ...], target: Path) -> None:
     """
     from usetest.merge import merge as do_merge
 
+    if str(target) == "-":  # SQLite writes a file it can reopen, never a stream
+        raise click.BadParameter(
+            "'-' (standard output) cannot take a database: give the merged database's file, "
+            "e.g. -o results/checkout-all.db", param_hint="-o/--out")  # fmt: skip
     result = do_merge(list(sources), target)
     withdrawn = (f"; {result.withdrawn} left out or erased: the participant withdrew"
                  if result.withdrawn else "")  # fmt: skip

@@ -87,7 +87,8 @@ class ResultsScreen(Screen[None]):
         try:
             from textual_plotext import PlotextPlot
         except ImportError:
-            yield Static("Charts need textual-plotext: pip install -e '.[charts]'", id="no-charts")
+            yield Static("Charts need textual-plotext, which usetest installs with it; this "
+                         "install lacks it: pip install 'usetest[charts]'", id="no-charts")
             return
         for name in ("completion", "time", "sus"):
             yield PlotextPlot(id=f"chart-{name}", classes="results-chart")
