@@ -506,6 +506,15 @@ class _Reader:
             return None
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # a date is just text to us
+        if (node.tag == "tag:yaml.org,2002:bool" and node.style is None
+                and node.value.lower() not in ("true", "false")):  # fmt: skip
+            # YAML 1.1 (PyYAML) reads yes/no/on/off as booleans, YAML 1.2 (editors, the JSON
+            # Schema) as text: the same file would mean two things. Neither reading is taken.
+            self.problem(node.start_mark, f"'{node.value}' is a yes/no word: YAML 1.1 reads it "
+                         "as a boolean, editors (YAML 1.2) as text",
+                         f"write {'true' if value else 'false'} for a yes/no setting, or quote it "
+                         f"('{node.value}') if you mean the text")  # fmt: skip
+            return None
         return value
 
 
