@@ -50,23 +50,81 @@ class Live:
         return task.time_ms(last.run, last.mono_ms + since)
 
 
-def live_sessions(db: Database) -> list[SessionRecord]:
-    """The sessions being recorded now (in progress), newest first."""
-    return list(reversed(store.list_sessions(db, "in_progress")))
+class Follower:
+    """A session followed from another process, kept up to date by :meth:`poll`: the session
+    to follow, and only the events newer than the last one read (one indexed read), replayed
+    with the whole log (an undo may cancel an event read before).
+
+    Which session: ``participant``'s if given, else the newest in progress. ``keep_ended``:
+    a session that ends stays followed until another starts (the participant's screen says
+    "Thank you"); without it, only a session in progress is followed (the observer's).
+    """
+
+    def __init__(self, db: Database, participant: str | None = None, *,
+                 keep_ended: bool = False) -> None:  # fmt: skip
+        self.db = db
+        self.participant = participant
+        self.keep_ended = keep_ended
+        self.record: SessionRecord | None = None
+        self.scenario: Scenario | None = None
+        self.events: list[Event] = []
+        self.state: SessionState | None = None
+
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1].seq if self.events else 0
+
+    @property
+    def live(self) -> Live | None:
+        """The followed session as of the last poll; None when there is none."""
+        if self.record is None or self.scenario is None or self.state is None:
+            return None
+        return Live(self.record, self.scenario, self.state, tuple(self.events))
+
+    def poll(self) -> None:
+        """Read what changed: the session to follow, and its new events."""
+        target = self._target()
+        if target is None:
+            self.record, self.scenario, self.events, self.state = None, None, [], None
+            return
+        if self.record is None or target.id != self.record.id:
+            self.record = target
+            self.scenario = parsed(store.scenario_text(self.db, target.scenario_id))
+            self.events = store.load_events(self.db, target.id)
+            self.state = replay(target.order, self.events)
+            return
+        self.record = target
+        new = store.load_events(self.db, target.id, after=self.last_seq)
+        if new:
+            self.events.extend(new)
+            self.state = replay(target.order, self.events)
+
+    def _target(self) -> SessionRecord | None:
+        if self.participant is not None:
+            record = self._session(self.participant)
+            if record is not None and (self.keep_ended or record.status == "in_progress"):
+                return record
+            return None
+        live = store.list_sessions(self.db, "in_progress")
+        if live:
+            return live[-1]
+        if self.keep_ended and self.record is not None:
+            return self._session(self.record.participant)
+        return None
+
+    def _session(self, participant: str) -> SessionRecord | None:
+        try:
+            return store.find_session(self.db, participant)
+        except store.StoreError:
+            return None  # not started yet, or withdrawn meanwhile
 
 
 def follow(db: Database, participant: str | None = None) -> Live | None:
-    """The live session to show: ``participant``'s (while in progress), else the newest one
-    in progress; None when there is none."""
-    sessions = live_sessions(db)
-    if participant is not None:
-        sessions = [s for s in sessions if s.participant == participant]
-    if not sessions:
-        return None
-    record = sessions[0]
-    events = store.load_events(db, record.id)
-    scenario = parsed(store.scenario_text(db, record.scenario_id))
-    return Live(record, scenario, replay(record.order, events), tuple(events))
+    """The live session once: ``participant``'s (while in progress), else the newest one in
+    progress; None when there is none. A screen that follows it keeps a :class:`Follower`."""
+    follower = Follower(db, participant)
+    follower.poll()
+    return follower.live
 
 
 def send_note(

@@ -52,6 +52,7 @@ class ObserverScreen(Screen[None]):
         self.db = db
         self.observer = observer
         self.participant = participant
+        self.follower = observe.Follower(db, participant)
         self.live: observe.Live | None = None
         self.sent = 0
 
@@ -70,8 +71,8 @@ class ObserverScreen(Screen[None]):
 
     def poll(self) -> None:
         """Read the session again and redraw (a read: the moderator's app is never blocked)."""
-        self.live = observe.follow(self.db, self.participant)
-        live = self.live
+        self.follower.poll()
+        live = self.live = self.follower.live
         head = self.query_one("#obs-head", Static)
         if live is None:
             who = f"{self.participant}'s session" if self.participant else "a session"

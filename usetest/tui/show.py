@@ -39,15 +39,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from usetest import store
-from usetest.events import Event, SessionState, replay
+from usetest import observe, store
+from usetest.events import SessionState
 from usetest.flow import next_step
 from usetest.questionnaires import Item
 from usetest.scenario import Scenario
-from usetest.store import SessionRecord
 from usetest.tui.text import literal
 from usetest.tui.widgets.likert import LikertScale
-from usetest.versions import parsed
 
 POLL_S = 0.25
 """How often the database is read: a change shows within a quarter of a second."""
@@ -112,8 +110,9 @@ def participant_view(scenario: Scenario, state: SessionState,
 # Following the database (no Textual).
 
 
-class Follower:
-    """The session to show, read from the database at ``path`` without ever writing to it.
+class Follower(observe.Follower):
+    """The session to show, read from the database at ``path`` without ever writing to it
+    (:class:`usetest.observe.Follower`; an ended session stays shown until the next starts).
 
     :meth:`poll` brings it up to date; :attr:`record` is None while there is no session to
     follow. Opening raises :class:`~usetest.store.StoreError` for a missing, damaged or
@@ -123,61 +122,18 @@ class Follower:
 
     def __init__(self, path: str | Path, participant: str | None = None) -> None:
         self.path = Path(path)
-        self.participant = participant
-        self.db = store.open_read(self.path)
-        self.record: SessionRecord | None = None
-        self.scenario: Scenario | None = None
-        self.events: list[Event] = []
-        self.state: SessionState | None = None
-
-    @property
-    def last_seq(self) -> int:
-        return self.events[-1].seq if self.events else 0
+        super().__init__(store.open_read(self.path), participant, keep_ended=True)
 
     def close(self) -> None:
         self.db.close()
 
     def poll(self) -> None:
-        """Read what changed: the session to follow, and its new events."""
         if self.db.memory:
             # A file of an older schema is read through a migrated copy in memory, which does
             # not change: read the file again (the moderator's app migrates it when it opens).
             self.db.close()
             self.db = store.open_read(self.path)
-        target = self._target()
-        if target is None:
-            self.record, self.scenario, self.events, self.state = None, None, [], None
-            return
-        if self.record is None or target.id != self.record.id:
-            self.record = target
-            self.scenario = parsed(store.scenario_text(self.db, target.scenario_id))
-            self.events = store.load_events(self.db, target.id)
-            self.state = replay(target.order, self.events)
-            return
-        self.record = target
-        new = store.load_events(self.db, target.id, after=self.last_seq)
-        if new:
-            self.events.extend(new)
-            # the whole log again: an undo may cancel an event read before
-            self.state = replay(target.order, self.events)
-
-    def _target(self) -> SessionRecord | None:
-        """The participant's session if one was named; else the newest in progress, else the
-        one shown until now (ended: its participant sees "Thank you" until the next starts)."""
-        if self.participant is not None:
-            return self._session(self.participant)
-        live = store.list_sessions(self.db, "in_progress")
-        if live:
-            return live[-1]
-        if self.record is not None:
-            return self._session(self.record.participant)
-        return None
-
-    def _session(self, participant: str) -> SessionRecord | None:
-        try:
-            return store.find_session(self.db, participant)
-        except store.StoreError:
-            return None  # not started yet, or withdrawn meanwhile
+        super().poll()
 
     def view(self, prompt_when: PromptWhen = "started") -> ParticipantView:
         if self.record is None or self.scenario is None or self.state is None:
