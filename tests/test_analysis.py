@@ -279,7 +279,7 @@ def test_exports_stream_in_chunks_and_still_equal_the_database(study_db, tmp_pat
         expected = pd.DataFrame(list(db.query(f"SELECT * FROM {table}")))
         assert len(got) == len(expected), table
         assert list(got.columns) == list(expected.columns), table
-        key = "seq" if table == "events" else expected.columns[0]
+        key = "event_seq" if table == "events" else expected.columns[0]
         assert sorted(got[key].tolist()) == sorted(expected[key].tolist()), table
     db.close()
 

@@ -33,7 +33,7 @@ def digest(path: Path) -> str:
 def recorded(db_path: Path) -> list[tuple[int, str]]:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        return conn.execute("SELECT seq, kind FROM events ORDER BY seq").fetchall()
+        return conn.execute("SELECT event_seq, kind FROM events ORDER BY event_seq").fetchall()
     finally:
         conn.close()
 

@@ -139,7 +139,7 @@ def test_summaries_and_exports_in_a_loop_do_not_block_or_lose_a_session(tmp_path
     assert seen["summary"][0] >= 1
 
     db = open_db(db_path)
-    stored = set(db.execute("SELECT session_id, seq FROM events").fetchall())
+    stored = set(db.execute("SELECT session_id, event_seq FROM events").fetchall())
     assert set(acked) <= stored and len(stored) == len(acked)
     assert len(store.list_sessions(db, "completed")) == SESSIONS
     db.close()

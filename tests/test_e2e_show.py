@@ -112,7 +112,7 @@ def _markers_match_the_events(db_path: Path, out: Path) -> None:
     (path,) = out.glob("*.vtt")
     cues = webvtt.read(str(path))
     conn = sqlite3.connect(db_path)
-    rows = conn.execute("SELECT kind, at FROM events ORDER BY seq").fetchall()
+    rows = conn.execute("SELECT kind, at FROM events ORDER BY event_seq").fetchall()
     conn.close()
     zero = next(datetime.fromisoformat(at) for kind, at in rows if kind == "recording_started")
     later = sorted({datetime.fromisoformat(at) for _, at in rows

@@ -55,7 +55,7 @@ def test_a_signal_closes_the_app_like_quit_and_restores_the_terminal(tmp_path, s
     conn = sqlite3.connect(db_path)
     status, owner = conn.execute("SELECT status, owner FROM sessions").fetchone()
     assert (status, owner) == ("in_progress", None)  # resumable, by any app
-    kinds = [k for (k,) in conn.execute("SELECT kind FROM events ORDER BY seq")]
+    kinds = [k for (k,) in conn.execute("SELECT kind FROM events ORDER BY event_seq")]
     assert "task_started" in kinds
     conn.close()
 

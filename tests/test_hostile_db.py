@@ -25,6 +25,7 @@ from tests.studydata import CHECKOUT, build_checkout
 from usetest import store
 from usetest.cli import cli
 from usetest.merge import MergeError, merge
+from usetest.scenario import parse_scenario
 
 HOSTILE_YAML = "!!python/object/apply:os.system ['echo pwned']\nstudy: x\n"
 
@@ -356,6 +357,7 @@ def test_verify_is_fast_on_a_big_database(tmp_path: Path) -> None:
     conn.execute("INSERT INTO scenarios (id, sha256, study, text, loaded_at, study_key, version)"
                  " VALUES (1, ?, 'Checkout', ?, '2026-11-02T09:00:00Z', 'Checkout', 1)",
                  (_sha(text), text))  # fmt: skip
+    store.record_tasks(db, 1, parse_scenario(text).scenario)
     conn.executemany("INSERT INTO sessions (id, uid, scenario_id, participant, task_order,"
                      " started_at) VALUES (?, ?, 1, ?, '[]', '2026-11-02T09:00:00Z')",
                      [(i, f"u{i}", f"P{i}") for i in range(1, 20_001)])  # fmt: skip

@@ -183,7 +183,7 @@ def test_consent_and_profile_are_one_transaction(tmp_path):
     db_path = tmp_path / "p.db"
     db = store.open_db(db_path)
     # the fourth event (the second profile answer) fails to write, as a full disk would
-    db.execute("CREATE TEMP TRIGGER boom BEFORE INSERT ON main.events WHEN NEW.seq = 4 "
+    db.execute("CREATE TEMP TRIGGER boom BEFORE INSERT ON main.events WHEN NEW.event_seq = 4 "
                "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")  # fmt: skip
     with pytest.raises(store.StoreError):
         recorder.start(db, LOADED, "P01", clock=FakeClock(), consent="in the app",

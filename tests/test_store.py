@@ -54,7 +54,7 @@ def test_every_event_is_committed_before_the_call_returns(db_path, study, clock)
     rec.session.start()
     clock.advance(3)
     rec.session.log_error("n", note="went to Help")
-    kinds = [k for (k,) in other.execute("SELECT kind FROM events ORDER BY seq")]
+    kinds = [k for (k,) in other.execute("SELECT kind FROM events ORDER BY event_seq")]
     assert kinds == ["session_started", "task_started", "error_logged"]
     assert other.execute("SELECT type_name, note FROM errors").fetchall() == [
         ("navigation", "went to Help")
@@ -206,7 +206,7 @@ def test_a_failed_commit_raises_store_error_and_keeps_the_engine_unchanged(db_pa
 
 def test_payloads_are_json(db, study, clock):
     rec = recorder.start(db, study, "P01", clock=clock)
-    payload = db.execute("SELECT payload FROM events WHERE seq = 1").fetchone()[0]
+    payload = db.execute("SELECT payload FROM events WHERE event_seq = 1").fetchone()[0]
     assert json.loads(payload)["order"] == ["one", "two", "three"]
     assert json.loads(payload)["participant"] == "P01"
     assert rec.record.order == ("one", "two", "three")

@@ -938,6 +938,42 @@ def results(db: Path, **options: Any) -> None:
     ResultsApp(db, **_filters(**options)).run()
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("db", type=click.Path(path_type=Path))
+@click.option("--print-metadata", is_flag=True,
+              help="Write usetest's Datasette metadata (JSON) to standard output and stop.")
+@click.argument("options", nargs=-1, type=click.UNPROCESSED)
+def datasette(db: Path, print_metadata: bool, options: tuple[str, ...]) -> None:
+    """Explore the database in Datasette, with usetest's descriptions and canned queries.
+
+    Starts Datasette (pip install 'usetest[datasette]') on DB with metadata: what every table
+    and column holds and its unit, participant codes and task titles instead of bare ids, and
+    the queries completion_by_task, sus_by_participant, time_by_task, problems and
+    participant_log. Everything after DB goes to Datasette as it is (its --port, --host,
+    --get, --setting …). A database in a read-only folder is opened immutable; one from an
+    older usetest is shown as an up-to-date copy (the file is not changed).
+
+    \b
+    Examples:
+      usetest datasette results/checkout.db
+      usetest datasette results/checkout.db --port 8002
+      usetest datasette results/checkout.db --get /checkout/completion_by_task.json
+    """
+    import json
+
+    from usetest import explore
+
+    if "--print-metadata" in options:  # everything after DB is Datasette's, except this
+        print_metadata, options = True, tuple(o for o in options if o != "--print-metadata")
+    if print_metadata:
+        with explore.served(db) as target:
+            click.echo(json.dumps(explore.metadata(target.name, target.study), indent=2,
+                                  ensure_ascii=False))  # fmt: skip
+        return
+    code = explore.run(db, options, say=lambda line: _say(line, err=True))
+    sys.exit(code)
+
+
 @cli.command()
 @click.argument("db", type=click.Path(path_type=Path))
 @click.option("--participant", default=None, metavar="CODE",

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from usetest import store
 from usetest.errors import UsetestError
 from usetest.plain import check_code
+from usetest.scenario import parse_scenario
 from usetest.store import StoreError
 
 if TYPE_CHECKING:
@@ -253,7 +254,9 @@ def _copy_scenario(out: Database, db: Database, source_id: int) -> int:
         [sc["sha256"], sc["study"], sc["source_path"], sc["text"], sc["loaded_at"],
          sc["study_key"] or sc["study"]],
     )  # fmt: skip
-    return int(cursor.lastrowid or 0)
+    new_id = int(cursor.lastrowid or 0)
+    store.record_tasks(out, new_id, parse_scenario(sc["text"], "<stored scenario>").scenario)
+    return new_id
 
 
 def _copy_session(out: Database, db: Database, s: dict[str, Any], scenario_id: int | None) -> None:

@@ -56,9 +56,9 @@ if TYPE_CHECKING:
 
     from usetest.scenario import LoadedScenario
 
-SCHEMA_VERSION = 3
-TABLES = ("scenarios", "sessions", "events", "attempts", "answers", "errors", "notes", "withdrawals",
-          "observer_notes")
+SCHEMA_VERSION = 4
+TABLES = ("scenarios", "tasks", "sessions", "events", "attempts", "answers", "errors", "notes",
+          "withdrawals", "observer_notes")
 """Every table of a study database, each after the tables it refers to."""
 BUSY_TIMEOUT_MS = 10_000
 
@@ -462,7 +462,7 @@ def _explain_write(db: Database, exc: sqlite3.DatabaseError) -> str:
     text = str(exc)
     where = _db_file(db)
     kept = "everything logged before it is safe; press the key again once this is fixed"
-    if "events.session_id, events.seq" in text:
+    if "events.session_id, events.event_seq" in text or "events.session_id, events.seq" in text:
         # only a writer outside the ownership rule gets here (an older usetest, a script)
         return (f"the event was NOT saved: another program recorded events for this session "
                 f"in {where} meanwhile, so this app's copy is out of date; everything saved "
@@ -673,7 +673,65 @@ def _v3_observers(db: Database) -> None:
     db.execute("CREATE INDEX observer_notes_waiting ON observer_notes (session_id, taken_seq)")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_study_day, _v3_observers]
+def _v4_readable(db: Database) -> None:
+    """A database that explains itself in Datasette or any SQL client (``usetest datasette``).
+
+    ``tasks``: each version's tasks (id, title, position in the scenario), written with the
+    version, so a query can show titles; ``task_attempts``: the attempts with the participant's
+    code, condition, version, task title and time in seconds; and ``seq``, which read as the
+    Single Ease Question next to ``seq_rating``, becomes ``event_seq`` in the events log (as in
+    errors, notes and answers) and ``taken_event_seq`` in the observers' inbox."""
+    db.execute("ALTER TABLE events RENAME COLUMN seq TO event_seq")
+    db.execute("ALTER TABLE observer_notes RENAME COLUMN taken_seq TO taken_event_seq")
+    db.execute(
+        """CREATE TABLE tasks (
+            scenario_id INTEGER NOT NULL REFERENCES scenarios(id),
+            task_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (scenario_id, task_id)
+        )"""
+    )
+    for scenario_id, text in db.execute("SELECT id, text FROM scenarios ORDER BY id").fetchall():
+        scenario = _parsed_or_none(text)
+        if scenario is not None:  # one that does not parse is refused by verify, not here
+            _insert_tasks(db.conn, scenario_id, scenario)
+    db.execute(f"CREATE VIEW task_attempts AS {TASK_ATTEMPTS}")
+
+
+TASK_ATTEMPTS = """SELECT s.participant, s.condition, sc.version, a.position, a.task_id,
+    t.title AS task_title, a.status, a.outcome, a.time_ms / 1000.0 AS time_s, a.errors,
+    a.assists, a.seq_rating, a.over_time_limit, a.pauses, a.corrections, a.started_at,
+    a.ended_at, a.session_id
+    FROM attempts a JOIN sessions s ON s.id = a.session_id
+    JOIN scenarios sc ON sc.id = s.scenario_id
+    LEFT JOIN tasks t ON t.scenario_id = s.scenario_id AND t.task_id = a.task_id"""
+"""The ``task_attempts`` view: one row per participant and task, readable as it stands."""
+
+
+def _parsed_or_none(text: str) -> Any:
+    from usetest.scenario import ScenarioError, parse_scenario
+
+    try:
+        return parse_scenario(text, "<stored scenario>").scenario
+    except ScenarioError:
+        return None
+
+
+def _insert_tasks(conn: sqlite3.Connection, scenario_id: int, scenario: Any) -> None:
+    conn.executemany(
+        "INSERT INTO tasks (scenario_id, task_id, title, position) VALUES (?, ?, ?, ?)",
+        [(scenario_id, t.id, t.title, n) for n, t in enumerate(scenario.tasks, start=1)],
+    )  # fmt: skip
+
+
+def record_tasks(db: Database, scenario_id: int, scenario: Any) -> None:
+    """Write a newly stored scenario text's tasks into ``tasks`` (in the caller's transaction)."""
+    _insert_tasks(db.conn, scenario_id, scenario)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_study_day, _v3_observers,
+                                                _v4_readable]
 """Migration k (1-based) takes a database from user_version k-1 to k. Append, never edit."""
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -720,7 +778,7 @@ class _Schema:
     tables: dict[str, tuple[tuple[Any, ...], ...]]
     """Table -> its columns as ``PRAGMA table_info`` gives them, less the position."""
     objects: dict[tuple[str, str], str]
-    """(type, name) -> SQL (whitespace folded) of every trigger and named index."""
+    """(type, name) -> SQL (whitespace folded) of every trigger, view and named index."""
 
 
 _schemas: dict[int, _Schema] = {}
@@ -735,7 +793,7 @@ def _read_schema(conn: sqlite3.Connection) -> _Schema:
     tables = {name: tuple(tuple(c[1:]) for c in conn.execute(f'PRAGMA table_info("{name}")'))
               for kind, name, _ in rows if kind == "table" and not name.startswith("sqlite_")}  # fmt: skip
     objects = {(kind, name): _fold(sql) for kind, name, sql in rows
-               if kind in ("trigger", "index") and sql}  # fmt: skip
+               if kind in ("trigger", "index", "view") and sql}  # fmt: skip
     return _Schema(tables, objects)
 
 
@@ -833,6 +891,8 @@ def _check_structure(conn: sqlite3.Connection, path: Path | str) -> int:
     expected = expected_schema(version)
     found = _read_schema(conn)
     for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'"):
+        if ("view", name) in expected.objects and name not in expected.tables:
+            continue  # compared with the objects below
         what = (f"“{name}” is a view, not a table" if name in expected.tables
                 else f"it holds a view “{name}”")  # fmt: skip
         raise _refuse(path, what, _FOREIGN.format(kind="VIEW", name=name))
@@ -939,12 +999,19 @@ def _check_scenarios(conn: sqlite3.Connection, path: Path | str) -> None:
 
     from usetest.scenario import ScenarioError, parse_scenario
 
+    tasks = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                         " AND name = 'tasks'").fetchone() is not None  # fmt: skip
+    if tasks:
+        listed: dict[int, list[tuple[Any, ...]]] = {}
+        for row in conn.execute("SELECT scenario_id, task_id, title, position FROM tasks"
+                                " ORDER BY scenario_id, position"):  # fmt: skip
+            listed.setdefault(row[0], []).append(tuple(row[1:]))
     for row_id, sha, text in conn.execute("SELECT id, sha256, text FROM scenarios ORDER BY id"):
         if hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() != sha:
             raise _refuse(path, f"the stored scenario {row_id} does not match its SHA-256 "
                           "(its text was changed after it was recorded)")  # fmt: skip
         try:
-            parse_scenario(text, "<stored scenario>")
+            scenario = parse_scenario(text, "<stored scenario>").scenario
         except ScenarioError as exc:
             lines = str(exc).strip().splitlines() or ["invalid"]
             first = lines[0] if len(lines[0]) <= 160 else lines[0][:160].rsplit(" ", 1)[0] + " …"
@@ -952,6 +1019,13 @@ def _check_scenarios(conn: sqlite3.Connection, path: Path | str) -> None:
                 first += f"; {len(lines) - 1} more problem(s)"
             raise _refuse(path, f"the stored scenario {row_id} is not a valid scenario "
                           f"({first})") from None  # fmt: skip
+        if tasks and listed.pop(row_id, []) != [(t.id, t.title, n) for n, t
+                                                in enumerate(scenario.tasks, start=1)]:
+            raise _refuse(path, f"the table “tasks” does not list the tasks of the stored "
+                          f"scenario {row_id} as its text has them")  # fmt: skip
+    if tasks and listed:
+        raise _refuse(path, f"the table “tasks” lists tasks of a scenario that is not there "
+                      f"({min(listed)})")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1088,6 +1162,7 @@ def save_scenario(db: Database, loaded: LoadedScenario, loaded_at: str) -> int:
                 [loaded.sha256, sc.study, str(loaded.path) if loaded.path else None,
                  loaded.text, loaded_at, sc.study_key, number],
             )  # fmt: skip
+            record_tasks(db, int(cursor.lastrowid or 0), sc)
             return int(cursor.lastrowid or 0)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"the session was not started: {_db_file(db)} refused to record the "
@@ -1266,18 +1341,18 @@ def waiting_observer_notes(conn: sqlite3.Connection, session_id: int) -> list[Ob
     """The session's observer notes not logged yet, oldest first (one indexed read)."""
     rows = conn.execute(
         "SELECT id, session_id, observer, task_id, kind, text, severity, noted_at"
-        " FROM observer_notes WHERE session_id = ? AND taken_seq IS NULL ORDER BY id",
+        " FROM observer_notes WHERE session_id = ? AND taken_event_seq IS NULL ORDER BY id",
         (session_id,),
     ).fetchall()  # fmt: skip
     return [ObserverNote(*r) for r in rows]
 
 
 def load_events(db: Database, session_id: int, after: int = 0) -> list[Event]:
-    """The session's events in order; ``after``: only those with a greater ``seq`` (a screen
-    that follows a live session reads just what is new: one indexed read)."""
+    """The session's events in order; ``after``: only those with a greater ``event_seq`` (a
+    screen that follows a live session reads just what is new: one indexed read)."""
     rows = db.execute(
-        "SELECT seq, run, kind, task_id, payload, mono_ms, at FROM events"
-        " WHERE session_id = ? AND seq > ? ORDER BY seq",
+        "SELECT event_seq, run, kind, task_id, payload, mono_ms, at FROM events"
+        " WHERE session_id = ? AND event_seq > ? ORDER BY event_seq",
         [session_id, after],
     ).fetchall()
     return [
@@ -1358,7 +1433,7 @@ class SessionStore:
     def _write(self, conn: sqlite3.Connection, event: Event, state: SessionState) -> None:
         sid = self.session_id
         conn.execute(
-            "INSERT INTO events (session_id, seq, run, kind, task_id, payload, mono_ms, at)"
+            "INSERT INTO events (session_id, event_seq, run, kind, task_id, payload, mono_ms, at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (sid, event.seq, event.run, event.kind, event.task_id,
              json.dumps(event.payload, ensure_ascii=False), event.mono_ms, event.at),
@@ -1417,8 +1492,8 @@ class SessionStore:
         """Mark the observer's note ``event`` logs as taken, in the event's transaction; a
         note already taken (logged by an earlier event) is not logged twice."""
         taken = conn.execute(
-            "UPDATE observer_notes SET taken_seq = ? WHERE id = ? AND session_id = ?"
-            " AND taken_seq IS NULL", (event.seq, event.payload["inbox_id"], self.session_id),
+            "UPDATE observer_notes SET taken_event_seq = ? WHERE id = ? AND session_id = ?"
+            " AND taken_event_seq IS NULL", (event.seq, event.payload["inbox_id"], self.session_id),
         ).rowcount  # fmt: skip
         if taken != 1:
             raise StoreError(f"observer note {event.payload['inbox_id']} is not waiting "

@@ -203,7 +203,7 @@ def check(db_path: Path, acked: list[tuple[int, int, str]], shown: tuple[int, in
             problems.append(f"integrity_check: {integrity}")
         stored = {
             (sid, seq): kind
-            for sid, seq, kind in db.execute("SELECT session_id, seq, kind FROM events")
+            for sid, seq, kind in db.execute("SELECT session_id, event_seq, kind FROM events")
         }
         for sid, seq, kind in acked:
             if stored.get((sid, seq)) != kind:
@@ -382,7 +382,7 @@ def _classify(db_path: Path, acked: list[tuple[int, int, str]], figures: Figures
     conn = sqlite3.connect(db_path)
     try:
         (last_stored,) = conn.execute(
-            "SELECT max(seq) FROM events WHERE session_id = ?", [sid]
+            "SELECT max(event_seq) FROM events WHERE session_id = ?", [sid]
         ).fetchone()
     finally:
         conn.close()

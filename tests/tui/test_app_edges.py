@@ -38,7 +38,7 @@ async def test_a_failed_write_says_not_saved_and_is_not_shown_as_logged(tmp_path
             assert "bookmark: started" not in str(app.screen.query_one("#event-log").render())
         await pilot.press("space")  # the disk is back: the same key works
         assert "bookmark: started" in str(app.screen.query_one("#event-log").render())
-    assert rows(db_path, "SELECT kind FROM events ORDER BY seq") == [
+    assert rows(db_path, "SELECT kind FROM events ORDER BY event_seq") == [
         {"kind": "session_started"}, {"kind": "consent_recorded"}, {"kind": "task_started"},
     ]  # fmt: skip
 

@@ -41,7 +41,7 @@ async def test_a_burst_of_random_keys_keeps_the_app_alive_and_the_log_whole(tmp_
         assert app._exception is None, burst
         assert app.screen.is_mounted
         rec = app.recording
-        stored = rows(db_path, "SELECT seq, kind FROM events ORDER BY seq")
+        stored = rows(db_path, "SELECT event_seq, kind FROM events ORDER BY event_seq")
         # What the engine holds is exactly what is in the database, and replays to its state.
         assert [(e.seq, e.kind) for e in rec.session.events] == [
             (r["seq"], r["kind"]) for r in stored

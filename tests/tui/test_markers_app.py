@@ -37,7 +37,7 @@ async def test_r_logs_the_recording_start_at_the_key_and_u_takes_it_back(tmp_pat
         assert any(line.split()[:1] == ["r"] and (binding.tooltip or binding.description) in line
                    for line in help_text.splitlines())  # fmt: skip
         await pilot.press("escape")
-    kinds = rows(db_path, "SELECT kind, task_id, payload FROM events WHERE seq > 3 ORDER BY seq")
+    kinds = rows(db_path, "SELECT kind, task_id, payload FROM events WHERE event_seq > 3 ORDER BY event_seq")
     assert kinds == [
         {"kind": "task_started", "task_id": "bookmark", "payload": "{}"},
         {"kind": "recording_started", "task_id": "bookmark", "payload": "{}"},

@@ -56,7 +56,7 @@ async def test_an_observer_note_is_logged_by_the_moderators_app(tmp_path):
     assert rows(db_path, "SELECT author, kind, text FROM notes ORDER BY event_seq") == [
         {"author": "KL", "kind": "problem", "text": "Missed the <b>search</b> box"},
         {"author": "MN", "kind": "quote", "text": "Where is it?"}]
-    assert rows(db_path, "SELECT count(*) AS n FROM observer_notes WHERE taken_seq IS NULL") == [
+    assert rows(db_path, "SELECT count(*) AS n FROM observer_notes WHERE taken_event_seq IS NULL") == [
         {"n": 0}]
 
 

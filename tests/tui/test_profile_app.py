@@ -70,7 +70,7 @@ async def test_setup_consent_profile_then_the_first_task(tmp_path):
         {"item": "device", "task_id": "", "value_num": None, "value_text": "phone, mostly",
          "declined": 0},
     ]  # fmt: skip
-    kinds = [r["kind"] for r in rows(db_path, "SELECT kind FROM events ORDER BY seq")]
+    kinds = [r["kind"] for r in rows(db_path, "SELECT kind FROM events ORDER BY event_seq")]
     assert kinds[:5] == ["session_started", "consent_recorded", *["answer_recorded"] * 3]
 
 
