@@ -28,7 +28,7 @@ EXAMPLES = sorted((ROOT / "scenarios").glob("*.yaml"))
 def test_every_example_scenario_validates(path):
     loaded = load_scenario(path)
     assert loaded.scenario.tasks
-    assert loaded.text.startswith("# yaml-language-server: $schema=../docs/scenario.schema.json")
+    assert loaded.text.startswith("# yaml-language-server: $schema=../usetest/usetest-scenario.schema.json")
 
 
 def test_the_examples_cover_the_format():
@@ -156,8 +156,8 @@ def test_schema_documents_every_field_and_the_committed_copy_is_current():
     assert all(p.get("description") for p in props.values())
     task = schema["$defs"]["Task"]["properties"]
     assert all(p.get("description") for p in task.values())
-    committed = json.loads((ROOT / "docs" / "scenario.schema.json").read_text())
-    assert committed == schema, "regenerate: usetest schema > docs/scenario.schema.json"
+    committed = json.loads((ROOT / "usetest" / "usetest-scenario.schema.json").read_text())
+    assert committed == schema, "regenerate: usetest schema > usetest/usetest-scenario.schema.json"
 
 
 def test_questionnaire_definitions():

@@ -110,8 +110,8 @@ def test_the_schema_carries_the_bounds_and_is_current():
     limit = schema["$defs"]["Task"]["properties"]["time_limit"]["anyOf"][0]
     assert (limit["minimum"], limit["maximum"]) == (1, MAX_TIME_LIMIT)
     assert schema["properties"]["conditions"]["maxItems"] == 26
-    committed = json.loads((ROOT / "docs" / "scenario.schema.json").read_text())
-    assert committed == schema, "regenerate: .venv/bin/usetest schema > docs/scenario.schema.json"
+    committed = json.loads((ROOT / "usetest" / "usetest-scenario.schema.json").read_text())
+    assert committed == schema, "regenerate: usetest schema > usetest/usetest-scenario.schema.json"
 
 
 def test_run_refuses_an_out_of_range_time_limit_before_anything_is_written(tmp_path):

@@ -133,44 +133,81 @@ def validate(files: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-def schema() -> None:
-    """Print the scenario format as JSON Schema (for editor autocompletion).
+@click.option("--path", "show_path", is_flag=True,
+              help="Print where the schema file is installed instead of its text.")
+def schema(show_path: bool) -> None:
+    """Print the scenario format as JSON Schema (for editors and validators).
+
+    The schema ships inside the package (its $id names the usetest version); `usetest new`
+    writes a copy beside the scenario it creates, which the scenario's first line points at.
 
     \b
-    Example:
-      usetest schema > scenario.schema.json
-      # then, first line of a scenario file:
-      # yaml-language-server: $schema=scenario.schema.json
+    Examples:
+      usetest schema > usetest-scenario.schema.json
+      # then, first line of a scenario file in that folder:
+      # yaml-language-server: $schema=usetest-scenario.schema.json
+      check-jsonschema --schemafile "$(usetest schema --path)" scenarios/*.yaml
     """
-    import json
+    from usetest.scenario import SCHEMA_FILE, packaged_schema
 
-    from usetest.scenario import json_schema
+    if show_path:
+        from importlib.resources import files
 
-    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+        click.echo(str(files("usetest").joinpath(SCHEMA_FILE)))
+        return
+    click.echo(packaged_schema(), nl=False)
 
 
 @cli.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
-def new(file: Path, force: bool) -> None:
+@click.option("--schema", "schema_at", default=None, metavar="URL|PATH",
+              help="Point the first line at this schema (a URL, or a path from FILE's folder) "
+                   "instead of writing usetest-scenario.schema.json beside FILE.")
+def new(file: Path, force: bool, schema_at: str | None) -> None:
     """Write a commented scenario template to FILE (it validates as it is).
+
+    Beside it goes usetest-scenario.schema.json, the JSON Schema its first line points
+    at, so editors (VS Code's YAML extension, any yaml-language-server) complete and check it
+    wherever FILE is; an older usetest's copy there is updated. --schema URL points at a
+    schema your lab hosts instead.
 
     \b
     Example:
       usetest new scenarios/my-study.yaml
     """
+    import json
+
     from usetest.outfiles import OutputError, atomic_writer
-    from usetest.scenario import template
+    from usetest.scenario import SCHEMA_FILE, SCHEMA_ID_PREFIX, packaged_schema, template
 
     if file.exists() and not file.is_symlink() and not force:
         _fail(f"{file} exists already — choose another name or pass --force to overwrite it")
+    beside = file.parent / SCHEMA_FILE
+    write_schema = schema_at is None
+    if write_schema and beside.exists():
+        try:
+            found = json.loads(beside.read_text(encoding="utf-8"))
+            ours = str(found.get("$id", "")).startswith(SCHEMA_ID_PREFIX)
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if not ours:
+            _fail(f"{beside} exists and is not a usetest scenario schema, so it was left alone "
+                  "and nothing was written — rename it, or pass --schema URL|PATH to point the "
+                  "scenario at a schema elsewhere")  # fmt: skip
+        write_schema = beside.read_text(encoding="utf-8") != packaged_schema()
     try:  # folders 0700, the file 0600, never through a planted link, complete or not at all
+        if write_schema:
+            with atomic_writer(beside) as f:
+                f.write(packaged_schema())
         with atomic_writer(file) as f:
-            f.write(template())
+            f.write(template(schema_at or SCHEMA_FILE))
     except OutputError as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot write {file}: {exc.strerror} — choose a folder you can write to")
+    if write_schema:
+        click.echo(f"wrote {beside} (the JSON Schema editors read)")
     click.echo(f"wrote {file}; edit it, then: usetest validate {file}")
 
 

@@ -255,7 +255,7 @@ def _copy_scenario(out: Database, db: Database, source_id: int) -> int:
          sc["study_key"] or sc["study"]],
     )  # fmt: skip
     new_id = int(cursor.lastrowid or 0)
-    store.record_tasks(out, new_id, parse_scenario(sc["text"], "<stored scenario>").scenario)
+    store.record_tasks(out, new_id, parse_scenario(sc["text"], "<stored scenario>", as_recorded=True).scenario)
     return new_id
 
 

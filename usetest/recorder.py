@@ -192,7 +192,8 @@ def _stored_scenario(db: Database, record: SessionRecord) -> LoadedScenario:
     """The scenario version the session ran, as stored with it (not the file on disk)."""
     text = store.scenario_text(db, record.scenario_id)
     try:
-        return parse_scenario(text, f"<scenario stored for {record.participant}>")
+        return parse_scenario(text, f"<scenario stored for {record.participant}>",
+                              as_recorded=True)
     except ScenarioError as exc:  # pragma: no cover - a stored scenario validated when saved
         raise StoreError(f"the stored scenario no longer validates: {exc}") from exc
 

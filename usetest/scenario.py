@@ -37,7 +37,9 @@ MAX_CONDITIONS = 26
 MAX_QUESTIONNAIRES = 20
 MAX_ITEMS = 100  # questions in one custom questionnaire
 MAX_ERROR_TYPES = 36  # one per key a-z, 0-9
-SCHEMA_COMMENT = "# yaml-language-server: $schema=../docs/scenario.schema.json"
+SCHEMA_COMMENT = "# yaml-language-server: $schema=usetest-scenario.schema.json"
+"""The template's first line: editors (yaml-language-server) resolve the path from the
+scenario file's folder, where ``usetest new`` writes the schema."""
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 Text = Annotated[str, Field(min_length=1)]
@@ -371,8 +373,16 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     return LoadedScenario(path, loaded.text, loaded.sha256, loaded.scenario)
 
 
-def parse_scenario(text: str, filename: str = "<scenario>") -> LoadedScenario:
-    """Validate scenario text; raises :class:`ScenarioError` with every problem found."""
+def parse_scenario(text: str, filename: str = "<scenario>", *,
+                   as_recorded: bool = False) -> LoadedScenario:  # fmt: skip
+    """Validate scenario text; raises :class:`ScenarioError` with every problem found.
+
+    A new text is read strictly: types as the JSON Schema states them (`seq: 1` or
+    `time_limit: "180"` are refused, not converted) and YAML 1.1 yes/no words refused
+    (:class:`_Reader`), so a file means one thing to ``usetest validate`` and to an editor.
+    ``as_recorded``: a text a database stored (a version sessions ran) is read as it was when
+    it was recorded — yes/no words as PyYAML reads them, numbers and booleans converted as
+    before — so a study recorded by an older usetest still opens and means what it meant."""
     if len(text) > MAX_BYTES:
         raise ScenarioError([Problem(filename, 1, 1, "the scenario text is too long",
                                      f"keep it under {MAX_BYTES:,} characters")])  # fmt: skip
@@ -380,9 +390,9 @@ def parse_scenario(text: str, filename: str = "<scenario>") -> LoadedScenario:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ScenarioError([Problem(filename, line, 1, "the file contains a NUL byte (binary data)",
                                      "save the scenario as plain UTF-8 text")])  # fmt: skip
-    reader = _Reader(filename)
+    reader = _Reader(filename, as_recorded=as_recorded)
     data = reader.read(text)
-    scenario = _validate(data, reader)
+    scenario = _validate(data, reader, strict=not as_recorded)
     return LoadedScenario(None, text, hashlib.sha256(text.encode("utf-8")).hexdigest(), scenario)
 
 
@@ -397,8 +407,9 @@ _SAFE_TAGS = {
 class _Reader:
     """YAML text -> plain data, remembering where each key and value stood."""
 
-    def __init__(self, filename: str) -> None:
+    def __init__(self, filename: str, as_recorded: bool = False) -> None:
         self.filename = filename
+        self.as_recorded = as_recorded
         self.key_marks: dict[Path_, yaml.Mark] = {}
         self.value_marks: dict[Path_, yaml.Mark] = {}
         self.problems: list[Problem] = []
@@ -506,7 +517,7 @@ class _Reader:
             return None
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # a date is just text to us
-        if (node.tag == "tag:yaml.org,2002:bool" and node.style is None
+        if (node.tag == "tag:yaml.org,2002:bool" and node.style is None and not self.as_recorded
                 and node.value.lower() not in ("true", "false")):  # fmt: skip
             # YAML 1.1 (PyYAML) reads yes/no/on/off as booleans, YAML 1.2 (editors, the JSON
             # Schema) as text: the same file would mean two things. Neither reading is taken.
@@ -611,7 +622,7 @@ def _show(loc: tuple[str | int, ...]) -> str:
     return text or "the file"
 
 
-def _validate(data: Any, reader: _Reader) -> Scenario:
+def _validate(data: Any, reader: _Reader, strict: bool = True) -> Scenario:
     problems: list[Problem] = []
 
     def at(loc: tuple[str | int, ...], key: bool = False) -> yaml.Mark | None:
@@ -632,7 +643,7 @@ def _validate(data: Any, reader: _Reader) -> Scenario:
     _cross_checks(data, add)
     _profile_checks(data, add)
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, strict=strict)
     except ValidationError as exc:
         seen: set[tuple[str | int, ...]] = set()
         errors = exc.errors()
@@ -897,17 +908,72 @@ def _profile_checks(data: Any, add: Any) -> None:
 # Schema and template.
 
 
+SCHEMA_FILE = "usetest-scenario.schema.json"
+"""The schema's file name: inside the package, and beside a scenario ``usetest new`` writes."""
+SCHEMA_ID_PREFIX = "urn:usetest:scenario-schema:"
+
+
+def schema_id() -> str:
+    """The schema's ``$id``: versioned with usetest, so an editor or a check can tell which
+    usetest's rules a copy of the schema states."""
+    from usetest import __version__
+
+    return f"{SCHEMA_ID_PREFIX}{__version__}"
+
+
 def json_schema() -> dict[str, Any]:
-    """The scenario format as JSON Schema (draft 2020-12), for editors and validators."""
+    """The scenario format as JSON Schema (draft 2020-12), for editors and validators.
+
+    It states every rule of ``usetest validate`` that JSON Schema can: types, ranges and
+    patterns from the models, and (added here) non-blank task titles, prompts and profile
+    texts, lists without repeats (conditions, questionnaires, a task's ``after:``, profile
+    options), the built-in ids a block may not take, the questionnaires a task's ``after:``
+    may not name, and which keys each profile question type takes. What it cannot state —
+    uniqueness of an id among list entries (task ids, hotkeys, item ids), references between
+    entries (``after:`` naming a block, ``at_end: false`` blocks someone lists), ``min`` ≤
+    ``max`` — only ``usetest validate`` checks (tests/test_schema_agrees.py lists them)."""
     schema = Scenario.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = schema_id()
     schema["title"] = "usetest scenario"
+    defs, props = schema["$defs"], schema["properties"]
+    non_blank = {"pattern": r"\S"}
+    for name in ("title", "prompt"):
+        defs["Task"]["properties"][name].update(non_blank)
+    profile = defs["ProfileQuestion"]
+    profile["properties"]["text"].update(non_blank)
+    profile["properties"]["options"]["items"].update(non_blank)
+    profile["properties"]["options"]["uniqueItems"] = True
+    for listed in (props["conditions"], props["questionnaires"], defs["Task"]["properties"]["after"]):
+        listed["uniqueItems"] = True
+    defs["Task"]["properties"]["after"]["items"]["not"] = {
+        "enum": [b for b in typing.get_args(BuiltIn) if b not in ("csat", "ces")] + ["seq"]}
+    defs["CustomQuestionnaire"]["properties"]["id"]["not"] = {
+        "enum": [*typing.get_args(BuiltIn), "seq", "profile"]}
+    number, text = ({"properties": {"type": {"const": kind}}, "required": ["type"]}
+                    for kind in ("number", "text"))  # fmt: skip
+    profile["allOf"] = [
+        {"if": number, "then": {"not": {"required": ["options"]}}},
+        {"if": text, "then": {"allOf": [{"not": {"required": [k]}} for k in ("options", "min", "max")]}},
+        {"if": {"anyOf": [{"not": {"required": ["type"]}},
+                          {"properties": {"type": {"const": "choice"}}}]},
+         "then": {"required": ["options"], "properties": {"options": {"minItems": 2}},
+                  "allOf": [{"not": {"required": [k]}} for k in ("min", "max")]}},
+    ]  # fmt: skip
     return schema
 
 
-def template() -> str:
-    """A commented scenario that validates as it is; the researcher edits it."""
-    return _TEMPLATE
+def template(schema: str = SCHEMA_FILE) -> str:
+    """A commented scenario that validates as it is; the researcher edits it. Its first line
+    points editors at ``schema`` (a path from the scenario's folder, or a URL)."""
+    return _TEMPLATE.replace(SCHEMA_COMMENT, f"# yaml-language-server: $schema={schema}", 1)
+
+
+def packaged_schema() -> str:
+    """The JSON Schema file shipped inside the package (what ``usetest schema`` prints)."""
+    from importlib.resources import files
+
+    return files("usetest").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
 
 
 _TEMPLATE = f"""\

@@ -713,7 +713,7 @@ def _parsed_or_none(text: str) -> Any:
     from usetest.scenario import ScenarioError, parse_scenario
 
     try:
-        return parse_scenario(text, "<stored scenario>").scenario
+        return parse_scenario(text, "<stored scenario>", as_recorded=True).scenario
     except ScenarioError:
         return None
 
@@ -1011,7 +1011,7 @@ def _check_scenarios(conn: sqlite3.Connection, path: Path | str) -> None:
             raise _refuse(path, f"the stored scenario {row_id} does not match its SHA-256 "
                           "(its text was changed after it was recorded)")  # fmt: skip
         try:
-            scenario = parse_scenario(text, "<stored scenario>").scenario
+            scenario = parse_scenario(text, "<stored scenario>", as_recorded=True).scenario
         except ScenarioError as exc:
             lines = str(exc).strip().splitlines() or ["invalid"]
             first = lines[0] if len(lines[0]) <= 160 else lines[0][:160].rsplit(" ", 1)[0] + " …"

@@ -103,7 +103,7 @@ def _dump(model: Any, name: str) -> Any:
 @lru_cache(maxsize=64)
 def parsed(text: str) -> Scenario:
     """A stored scenario text as a model (texts were validated when stored; cached)."""
-    return parse_scenario(text, "<stored scenario>").scenario
+    return parse_scenario(text, "<stored scenario>", as_recorded=True).scenario
 
 
 def task_order(versions: list[Scenario]) -> list[str]:
