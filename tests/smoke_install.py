@@ -157,6 +157,11 @@ def cli(work: Path, bin_: Path) -> None:
     run([usetest, "validate", *map(str, sorted(SCENARIOS.glob("*.yaml")))], cwd=here, env=env)
     run([usetest, "new", "my-study.yaml"], cwd=here, env=env)
     run([usetest, "validate", "my-study.yaml"], cwd=here, env=env)
+    schema = json.loads((here / "usetest-scenario.schema.json").read_text(encoding="utf-8"))
+    check(schema.get("$id", "").startswith("urn:usetest:scenario-schema:"),
+          "usetest new writes the schema shipped in the wheel beside the scenario")  # fmt: skip
+    where = Path(run([usetest, "schema", "--path"], cwd=here, env=env).stdout.strip())
+    check(where.is_file() and "site-packages" in str(where), "usetest schema --path", str(where))
 
     step("a study database through the recorder; summary, report, export")
     db = here / "demo.db"
@@ -179,6 +184,10 @@ def cli(work: Path, bin_: Path) -> None:
                cwd=here, env=env, expect=1)  # fmt: skip
     check("pip install 'usetest[parquet]'" in done.stderr and not list((here / "export-pq").glob("*")),
           "Parquet without pyarrow says what to install, and writes nothing", done.stderr)  # fmt: skip
+
+    done = run([usetest, "datasette", str(db)], cwd=here, env=env, expect=1)
+    check("pip install 'usetest[datasette]'" in done.stderr,
+          "usetest datasette without Datasette says what to install", done.stderr)  # fmt: skip
 
     step("run without a terminal; run --plan; shell completion")
     done = run([usetest, "run", str(SCENARIOS / "demo.yaml"), "--db", "run.db"], cwd=here,
