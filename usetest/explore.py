@@ -15,7 +15,6 @@ import contextlib
 import importlib.util
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -157,12 +156,6 @@ class Served:
     note: str | None = None
 
 
-def _study(conn: sqlite3.Connection) -> str | None:
-    row = conn.execute("SELECT study FROM scenarios WHERE version IS NOT NULL"
-                       " ORDER BY version DESC LIMIT 1").fetchone()  # fmt: skip
-    return str(row[0]) if row else None
-
-
 @contextlib.contextmanager
 def served(path: Path) -> Iterator[Served]:
     """Check ``path`` as every reader does and give what Datasette should open: the file
@@ -170,7 +163,7 @@ def served(path: Path) -> Iterator[Served]:
     file from an older usetest (removed afterwards)."""
     db = store.open_read(path)
     try:
-        study = _study(db.conn)
+        study = store.study_title(db)
         if not db.memory:  # the file itself; a file of an older schema is read migrated, in memory
             immutable = (getattr(db.conn, "immutable", False)
                          or not os.access(path, os.W_OK)
@@ -180,11 +173,7 @@ def served(path: Path) -> Iterator[Served]:
             return
         with tempfile.TemporaryDirectory(prefix="usetest-datasette-") as tmp:
             copy = Path(tmp) / path.name
-            target = sqlite3.connect(copy)
-            try:
-                db.conn.backup(target)
-            finally:
-                target.close()
+            store.write_copy(db, copy)
             db.close()
             note = (f"{path} is from an older usetest: Datasette shows a copy brought up to "
                     "date (the tasks table, the task_attempts view), and the file stays as it "

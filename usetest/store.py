@@ -387,6 +387,23 @@ def _open_read(path: Path) -> Database | None:
         raise
 
 
+def study_title(db: Database) -> str | None:
+    """The study's title as its newest version names it; None before any session."""
+    row = db.execute("SELECT study FROM scenarios WHERE version IS NOT NULL"
+                     " ORDER BY version DESC LIMIT 1").fetchone()  # fmt: skip
+    return str(row[0]) if row else None
+
+
+def write_copy(db: Database, path: Path) -> None:
+    """Write the database ``db`` (a file's migrated copy in memory, say) to a new file ``path``
+    with SQLite's backup API: a reader that needs a file (Datasette) reads that."""
+    target = _connect(path, mode="rwc")
+    try:
+        db.conn.backup(target)
+    finally:
+        target.close()
+
+
 def check_recordable(path: str | Path) -> None:
     """Refuse (StoreError) a path where no session could be recorded — a read-only file or
     folder — at start-up, without creating or writing anything (the file is only created

@@ -44,7 +44,7 @@ async def test_a_burst_of_random_keys_keeps_the_app_alive_and_the_log_whole(tmp_
         stored = rows(db_path, "SELECT event_seq, kind FROM events ORDER BY event_seq")
         # What the engine holds is exactly what is in the database, and replays to its state.
         assert [(e.seq, e.kind) for e in rec.session.events] == [
-            (r["seq"], r["kind"]) for r in stored
+            (r["event_seq"], r["kind"]) for r in stored
         ]
         assert replay(rec.session.state.order, rec.session.events) == rec.session.state
     assert app.return_code in (None, 0)
