@@ -29,12 +29,13 @@ once), ``sus_subscales``, ``SUS_NINE_ITEM_MULTIPLIER``, ``sus_grade``, ``sus_per
 from __future__ import annotations
 
 import math
+import operator
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy import stats as _st
 
 NAN = float("nan")
 
@@ -67,7 +68,93 @@ def _confidence(confidence: float) -> float:
 
 
 def _z(confidence: float) -> float:
-    return float(_st.norm.ppf(1 - (1 - _confidence(confidence)) / 2))
+    return _norm_ppf(1 - (1 - _confidence(confidence)) / 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Distributions: scipy.special's functions, imported on first use.
+#
+# These are the functions scipy.stats' distributions call themselves (scipy 1.17:
+# ``t._ppf`` is ``stdtrit``, ``t._sf`` is ``stdtr(df, -x)``, ``norm._ppf`` is ``ndtri``,
+# ``norm._sf`` is ``ndtr(-x)``, ``beta._ppf`` is Boost's ``ibeta_inv`` as ``betaincinv``,
+# ``binom._sf``/``_pmf`` Boost's binomial), so every result keeps its last digit
+# (tests/test_stats_special.py compares them over a grid). ``import scipy.special`` takes
+# about 0.1 s beside the 0.45 s of ``scipy.stats``, and only the functions that need a
+# quantile pay it: a SUS score does not. ``+ 0.0`` repeats scipy.stats' ``x * scale + loc``,
+# which turns a −0.0 into 0.0.
+
+
+def _t_ppf(q: float, df: float) -> float:
+    """Student's t quantile (scipy.stats.t.ppf)."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(df, q)) + 0.0
+
+
+def _t_sf(x: float, df: float) -> float:
+    """Student's t upper tail P(T > x) (scipy.stats.t.sf)."""
+    from scipy.special import stdtr
+
+    return float(stdtr(df, -x))
+
+
+def _norm_ppf(q: float) -> float:
+    """Standard normal quantile (scipy.stats.norm.ppf)."""
+    from scipy.special import ndtri
+
+    return float(ndtri(q)) + 0.0
+
+
+def _norm_sf(x: float) -> float:
+    """Standard normal upper tail P(Z > x) (scipy.stats.norm.sf)."""
+    from scipy.special import ndtr
+
+    return float(ndtr(-x))
+
+
+def _beta_ppf(q: float, a: float, b: float) -> float:
+    """Beta(a, b) quantile (scipy.stats.beta.ppf): the inverse regularised incomplete beta."""
+    from scipy.special import betaincinv
+
+    return float(betaincinv(a, b, q)) + 0.0
+
+
+def _binom_mid_p(x: int, n: int, p: float) -> float:
+    """P(X > x) + ½·P(X = x) for X ~ Binomial(n, p), as scipy.stats.binom.sf + ½·pmf.
+
+    scipy.stats.binom calls Boost's binomial through two ufuncs that scipy.special does not
+    export by name (its public ``bdtrc`` is Cephes' and differs in the last digits); without
+    them (another scipy), scipy.stats itself.
+    """
+    from scipy.special import _ufuncs
+
+    sf_f = getattr(_ufuncs, "_binom_sf", None)
+    pmf_f = getattr(_ufuncs, "_binom_pmf", None)
+    if sf_f is None or pmf_f is None:  # pragma: no cover - scipy without them
+        from scipy.stats import binom
+
+        return float(binom.sf(x, n, p) + 0.5 * binom.pmf(x, n, p))
+    # scipy.stats: sf is 0 at the top of the support (x = n), both clipped to [0, 1]
+    sf = 0.0 if x >= n else min(1.0, max(0.0, float(sf_f(x, n, p))))
+    pmf = min(1.0, max(0.0, float(pmf_f(x, n, p))))
+    return sf + 0.5 * pmf
+
+
+# ---------------------------------------------------------------------------------------------
+# Sums as the published numbers were computed.
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs)
+
+
+def _sum_squares(xs: list[float], centre: float) -> float:
+    """Σ (v − centre)², added left to right with Python's sum, each square by ``pow`` (C
+    loops: no Python bytecode per value). ``pow(d, 2)`` is libm's and differs from the product
+    d·d (NumPy's square) in the last bit of about one value in a thousand: this keeps every
+    interval to its last digit."""
+    squares: Iterable[float] = map(pow, map(operator.sub, xs, repeat(centre)), repeat(2))
+    return sum(squares)
 
 
 def _numbers(values: Iterable[float], what: str) -> list[float]:
@@ -88,12 +175,32 @@ def _numbers(values: Iterable[float], what: str) -> list[float]:
     return out
 
 
+def _times_array(times: Iterable[float]) -> np.ndarray:
+    """Times as a float array, checked: numbers, at least one, every one positive."""
+    times = _array_like(times)
+    if isinstance(times, np.ndarray) and times.dtype.kind in "iuf":
+        if times.dtype.kind == "f" and np.isnan(times).any():
+            raise ValueError("times must be numbers, got nan")
+        arr = times.astype(float)
+        if not arr.size:
+            raise ValueError("no times given: need at least one")
+    else:
+        arr = np.array(_numbers(times, "times"), dtype=float)
+    bad = arr <= 0
+    if bad.any():
+        raise ValueError(f"times must be positive (seconds), got {float(arr[bad.argmax()])}")
+    return arr
+
+
 def _times(times: Iterable[float]) -> list[float]:
-    out = _numbers(times, "times")
-    bad = [t for t in out if t <= 0]
-    if bad:
-        raise ValueError(f"times must be positive (seconds), got {bad[0]}")
+    out: list[float] = _times_array(times).tolist()
     return out
+
+
+def _log_times(times: Iterable[float]) -> list[float]:
+    """ln t of each time, by libm's log (``math.log``; NumPy's own log differs in the last bit
+    of some values)."""
+    return list(map(math.log, _times(times)))
 
 
 def _likert(responses: Iterable[int], n: int, low: int, high: int, what: str) -> list[int]:
@@ -343,8 +450,8 @@ def completion_ci(
         half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
         return max(0.0, centre - half), min(1.0, centre + half)
     if method == "exact":
-        low = 0.0 if successes == 0 else float(_st.beta.ppf(alpha / 2, successes, n - successes + 1))
-        high = 1.0 if successes == n else float(_st.beta.ppf(1 - alpha / 2, successes + 1, n - successes))
+        low = 0.0 if successes == 0 else _beta_ppf(alpha / 2, successes, n - successes + 1)
+        high = 1.0 if successes == n else _beta_ppf(1 - alpha / 2, successes + 1, n - successes)
         return low, high
     raise ValueError(f"unknown method {method!r}: use adjusted-wald, wilson or exact")
 
@@ -373,11 +480,11 @@ def completion_estimate(successes: int, n: int) -> float:
 
 def _t_interval(values: list[float], confidence: float) -> Interval:
     n = len(values)
-    mean = sum(values) / n
+    mean = _mean(values)
     if n < 2:
         return Interval(mean, NAN, NAN)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    t = float(_st.t.ppf(1 - (1 - confidence) / 2, n - 1))
+    sd = math.sqrt(_sum_squares(values, mean) / (n - 1))
+    t = _t_ppf(1 - (1 - confidence) / 2, n - 1)
     half = t * sd / math.sqrt(n)
     return Interval(mean, mean - half, mean + half)
 
@@ -394,8 +501,7 @@ def geometric_mean_ci(times: Iterable[float], confidence: float = 0.95) -> tuple
     "Average task times in usability tests: what to report?", CHI 2010, 2347–2350; and
     Sauro & Lewis (2016), ch. 3.
     """
-    logs = [math.log(t) for t in _times(times)]
-    m, low, high = _t_interval(logs, _confidence(confidence))
+    m, low, high = _t_interval(_log_times(times), _confidence(confidence))
     return math.exp(m), math.exp(low), math.exp(high)
 
 
@@ -409,12 +515,18 @@ def median_ci(times: Iterable[float], confidence: float = 0.95) -> tuple[float, 
     times); the same ranks as Gardner & Altman's normal approximation, r = n/2 − z√n/2 and
     s = 1 + n/2 + z√n/2, each rounded (Statistics with Confidence, 2000, ch. 8).
     """
-    values = sorted(_times(times))
-    n = len(values)
-    median = float(_st.scoreatpercentile(values, 50)) if n > 1 else values[0]
+    values = _times_array(times)
+    n = values.size
     z = _z(confidence)
     low_rank = min(max(1, math.floor(n * 0.5 - z * math.sqrt(n * 0.25) + 0.5)), (n + 1) // 2)
-    return median, values[low_rank - 1], values[n - low_rank]
+    # Only the order statistics that are needed, each in its sorted place (a selection in
+    # linear time, not a sort): the interval's two and the median's one or two.
+    mid = (n - 1) // 2
+    picked = np.partition(values, sorted({low_rank - 1, mid, n - 1 - mid, n - low_rank}))
+    # The median as scipy.stats.scoreatpercentile(·, 50) gives it: the middle value, or both
+    # middle values weighted ½ each and added.
+    median = float(picked[mid]) if n % 2 else float(picked[mid] * 0.5 + picked[mid + 1] * 0.5)
+    return median, float(picked[low_rank - 1]), float(picked[n - low_rank])
 
 
 def seq_summary(ratings: Iterable[int], confidence: float = 0.95) -> tuple[float, float, float]:
@@ -499,7 +611,7 @@ def two_proportion_test(
         z, p_value = 0.0, 1.0
     else:
         z = (p1 - p2) / denom * math.sqrt((total - 1) / total)
-        p_value = float(2 * _st.norm.sf(abs(z)))
+        p_value = 2 * _norm_sf(abs(z))
     a1 = (x1 + z_crit**2 / 4) / (n1 + z_crit**2 / 2)
     a2 = (x2 + z_crit**2 / 4) / (n2 + z_crit**2 / 2)
     se = math.sqrt(a1 * (1 - a1) / (n1 + z_crit**2 / 2) + a2 * (1 - a2) / (n2 + z_crit**2 / 2))
@@ -518,9 +630,9 @@ def welch_t(a: Iterable[float], b: Iterable[float], confidence: float = 0.95) ->
     if len(x) < 2 or len(y) < 2:
         raise ValueError("a t test needs at least two values in each group")
     n1, n2 = len(x), len(y)
-    m1, m2 = sum(x) / n1, sum(y) / n2
-    v1 = sum((v - m1) ** 2 for v in x) / (n1 - 1)
-    v2 = sum((v - m2) ** 2 for v in y) / (n2 - 1)
+    m1, m2 = _mean(x), _mean(y)
+    v1 = _sum_squares(x, m1) / (n1 - 1)
+    v2 = _sum_squares(y, m2) / (n2 - 1)
     se2 = v1 / n1 + v2 / n2
     diff = m1 - m2
     if se2 == 0:
@@ -528,8 +640,8 @@ def welch_t(a: Iterable[float], b: Iterable[float], confidence: float = 0.95) ->
     se = math.sqrt(se2)
     df = se2**2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
     t = diff / se
-    p_value = float(2 * _st.t.sf(abs(t), df))
-    crit = float(_st.t.ppf(1 - (1 - confidence) / 2, df))
+    p_value = 2 * _t_sf(abs(t), df)
+    crit = _t_ppf(1 - (1 - confidence) / 2, df)
     return Comparison(p_value, diff, diff - crit * se, diff + crit * se, t, df)
 
 
@@ -541,7 +653,7 @@ def log_time_test(
     ``difference``, ``low`` and ``high`` are on the log scale (ln gm1 − ln gm2); exp() of them
     is the ratio of geometric means and its CI.
     """
-    return welch_t([math.log(t) for t in _times(t1)], [math.log(t) for t in _times(t2)], confidence)
+    return welch_t(_log_times(t1), _log_times(t2), confidence)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -597,7 +709,7 @@ def completion_target_test(successes: int, n: int, target: float) -> TargetTest:
     """
     _counts(successes, n)
     t = _target_share(target, "the completion target")
-    p = float(_st.binom.sf(successes, n, t) + 0.5 * _st.binom.pmf(successes, n, t))
+    p = _binom_mid_p(successes, n, t)
     p = min(1.0, max(0.0, p))
     return TargetTest(p, 1 - p)
 
@@ -606,8 +718,8 @@ def _one_sample_t(values: list[float], target: float, greater: bool) -> TargetTe
     n = len(values)
     if n < 2:
         return _UNTESTABLE
-    mean = sum(values) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    mean = _mean(values)
+    sd = math.sqrt(_sum_squares(values, mean) / (n - 1))
     diff = mean - target if greater else target - mean
     if sd == 0:
         # No spread: t = ±∞ (p = 0 or 1), or 0/0 when the mean is the target (no test).
@@ -615,7 +727,7 @@ def _one_sample_t(values: list[float], target: float, greater: bool) -> TargetTe
             return _UNTESTABLE
         p = 0.0 if diff > 0 else 1.0
         return TargetTest(p, 1 - p)
-    p = float(_st.t.sf(diff / (sd / math.sqrt(n)), n - 1))
+    p = _t_sf(diff / (sd / math.sqrt(n)), n - 1)
     return TargetTest(p, 1 - p)
 
 
@@ -628,7 +740,7 @@ def time_target_test(times: Iterable[float], target_s: float) -> TargetTest:
     test). With fewer than two times, no test (``nan``). With no spread (all times equal) the
     test degenerates: p = 0 when the time is below the target, 1 when above, ``nan`` when equal.
     """
-    values = [math.log(t) for t in _times(_array_like(times))]
+    values = _log_times(times)
     if isinstance(target_s, bool) or not isinstance(target_s, (int, float)) or not target_s > 0:
         raise ValueError(f"a target time is a positive number of seconds, got {target_s!r}")
     return _one_sample_t(values, math.log(target_s), greater=False)
@@ -670,6 +782,14 @@ def _array_like(values: Any) -> Any:
 
 def _ratings(ratings: Iterable[int], low: int, high: int, what: str) -> list[int]:
     ratings = _array_like(ratings)
+    if isinstance(ratings, np.ndarray) and ratings.dtype.kind in "iuf" and ratings.size:
+        # A numeric array: checked in one vector operation (nan fails every comparison).
+        ok = (ratings >= low) & (ratings <= high) & (ratings == np.floor(ratings))
+        if not ok.all():
+            r = ratings[~ok][0].item()
+            raise ValueError(f"{what} ratings are whole numbers {low}–{high}, got {r!r}")
+        whole: list[int] = ratings.astype(int).tolist()
+        return whole
     values = list(ratings.tolist() if isinstance(ratings, np.ndarray) else ratings)
     if not values:
         raise ValueError(f"no {what} ratings given: need at least one")
@@ -682,9 +802,9 @@ def _ratings(ratings: Iterable[int], low: int, high: int, what: str) -> list[int
 
 def _score_summary(values: list[int], low: int, high: int, share_from: int,
                    confidence: float) -> ScoreSummary:  # fmt: skip
-    mean, lo, hi = _t_interval([float(v) for v in values], _confidence(confidence))
+    mean, lo, hi = _t_interval(list(map(float, values)), _confidence(confidence))
     lo, hi = clipped(lo, hi, low, high)
-    share = sum(1 for v in values if v >= share_from) / len(values)
+    share = sum(map(share_from.__le__, values)) / len(values)
     return ScoreSummary(len(values), mean, lo, hi, share)
 
 
@@ -774,7 +894,7 @@ def sample_size_margin_mean(sd: float, margin: float, confidence: float = 0.95) 
     s, d = _positive(sd, "the standard deviation"), _positive(margin, "the margin of error")
     alpha = 1 - _confidence(confidence)
     z = _z(confidence)
-    return _iterate_t(lambda n: (float(_st.t.ppf(1 - alpha / 2, n - 1)) * s / d) ** 2,
+    return _iterate_t(lambda n: (_t_ppf(1 - alpha / 2, n - 1) * s / d) ** 2,
                       (z * s / d) ** 2)  # fmt: skip
 
 
@@ -795,7 +915,7 @@ def sample_size_compare_proportions(
     a, b = _target_share(p1, "p1"), _target_share(p2, "p2")
     if a == b:
         raise ValueError("p1 and p2 are equal: there is no difference to detect")
-    zsum = _z(confidence) + float(_st.norm.ppf(_power(power)))
+    zsum = _z(confidence) + _norm_ppf(_power(power))
     pbar = (a + b) / 2
     return max(2, _whole(2 * zsum * zsum * pbar * (1 - pbar) / (a - b) ** 2 + 0.5))
 
@@ -816,11 +936,11 @@ def sample_size_compare_means(
     d = _positive(abs(difference), "the difference to detect")
     alpha = 1 - _confidence(confidence)
     beta_q = _power(power)
-    z = _z(confidence) + float(_st.norm.ppf(beta_q))
+    z = _z(confidence) + _norm_ppf(beta_q)
 
     def n_for(n: int) -> float:
         df = 2 * (n - 1)
-        t = float(_st.t.ppf(1 - alpha / 2, df)) + float(_st.t.ppf(beta_q, df))
+        t = _t_ppf(1 - alpha / 2, df) + _t_ppf(beta_q, df)
         return 2 * (s * t / d) ** 2
 
     return _iterate_t(n_for, 2 * (s * z / d) ** 2)

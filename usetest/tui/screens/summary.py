@@ -95,8 +95,8 @@ class SummaryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sus")
     def score_sus(self, responses: list[int | None]) -> None:
-        # usetest.stats loads scipy (about a second): off the event loop, so the table shows
-        # at once and the keys keep working.
+        # usetest.stats loads numpy (a tenth of a second; scipy only for intervals, which a
+        # SUS score does not need): off the event loop, so the table shows at once.
         from usetest import stats
         from usetest.present import ordinal
 
