@@ -16,9 +16,10 @@ Choices (documented in docs/analysis.md):
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -65,42 +66,384 @@ def load(db_path: str | Path) -> dict[str, pd.DataFrame]:
         conn.close()
 
 
-def _wide_sql(questionnaire: str, items: list[str]) -> str:
-    columns = ", ".join(f"max(CASE item WHEN '{i}' THEN value_num END) AS \"{i}\"" for i in items)
-    return (f"SELECT session_id, {columns}, sum(declined) AS declined FROM answers"
-            f" WHERE questionnaire = '{questionnaire}'"
-            " AND task_id = '' GROUP BY session_id")  # fmt: skip
-
-
 _SUMMARY_QUERIES = {
     # the study's versions, oldest first (texts no session ran are no version: NULL, left out)
     "scenarios": "SELECT id, version, sha256, study, text, loaded_at FROM scenarios"
                  " WHERE version IS NOT NULL ORDER BY version, id",
     "sessions": "SELECT id, participant, moderator, condition, status, started_at, ended_at,"
                 " consent_at, consent_how, scenario_id FROM sessions",
-    "attempts": "SELECT session_id, task_id, outcome, time_ms, errors, assists, seq_rating"
-                f" FROM attempts WHERE outcome IN {ATTEMPTED}",
-    # questionnaires one row per session, one column per item (declined or missing answers
-    # are NULL) and the number of items declined
-    "sus": _wide_sql("sus", [f"sus{i}" for i in range(1, 11)]),
-    "umux": _wide_sql("umux-lite", ["umux1", "umux2"]),
-    "nps": "SELECT session_id, value_num AS nps, declined FROM answers"
-           " WHERE questionnaire = 'nps' AND item = 'nps'",
-    "errors": "SELECT session_id, task_id, type_name FROM errors",
-    # every other answer: CSAT, CES, the study's own questions, the participant profile
-    "answers": "SELECT session_id, questionnaire, item, task_id, value_num, value_text, declined"
-               " FROM answers WHERE questionnaire NOT IN ('sus', 'umux-lite', 'nps')",
     "notes": "SELECT session_id, task_id, kind, text, severity, logged_at, author FROM notes",
 }  # fmt: skip
+"""The tables a summary reads whole (few rows, or text it shows as it stands)."""
+
+# The long tables (attempts, answers, errors) are read in one pass each, in rowid order, as a few
+# columns of integers that SQLite writes as one comma-separated text each (group_concat) and
+# numpy parses in one call: no Python object per row. Texts are coded by what the study's
+# versions name (task ids, questionnaire and item ids, error types); a text no version names is
+# found by a second query only when one turns up. Several small numbers share one integer, in
+# the ranges store.verify has checked (times, counts, values). With no index usable (every
+# column in WHERE under a unary +, rowid ranges of about _CHUNK_ROWS rows), SQLite scans the
+# table in rowid order and feeds the aggregate in that order: the order the per-row reading had,
+# so every sum over floats adds in the same order as before and gives the same bits.
+_OUTCOMES = ATTEMPTED
+_FIXED_QUESTIONNAIRES = ("sus", "umux-lite", "nps", "csat", "ces", "profile")
+_SUS_ITEMS = tuple(f"sus{i}" for i in range(1, 11))
+_UMUX_ITEMS = ("umux1", "umux2")
 
 
-def read_summary_tables(conn: sqlite3.Connection) -> dict[str, pd.DataFrame]:
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _case(column: str, names: list[str], otherwise: int = -1) -> str:
+    """SQL: the position of ``column``'s value in ``names``, ``otherwise`` for any other."""
+    if not names:
+        return str(otherwise)
+    whens = " ".join(f"WHEN {_quoted(n)} THEN {i}" for i, n in enumerate(names))
+    return f"(CASE {column} {whens} ELSE {otherwise} END)"
+
+
+def _ints(text: str | None) -> np.ndarray:
+    """A group_concat of integers as an int64 array (None: no rows)."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")  # one C loop; text mode is supported
+
+
+def _distinct(conn: sqlite3.Connection, sql: str, known: list[str]) -> list[str]:
+    """``known`` and, after it, the other values the query finds (sorted)."""
+    found = {r[0] for r in conn.execute(sql) if r[0] is not None}
+    return known + sorted(found - set(known))
+
+
+@dataclass
+class _Attempts:
+    """The attempts with an outcome (success, partial, fail, abandoned), in rowid order."""
+
+    session_id: np.ndarray
+    task: np.ndarray
+    """Index into ``task_ids``."""
+    outcome: np.ndarray
+    """Index into ATTEMPTED."""
+    time_ms: np.ndarray
+    errors: np.ndarray
+    assists: np.ndarray
+    seq: np.ndarray
+    """The SEQ rating, 0 where there is none."""
+    task_ids: list[str]
+
+
+@dataclass
+class _Wide:
+    """A questionnaire asked after the session, one row per session that answered any item,
+    by session id: the items' values (nan: declined or not answered), items declined."""
+
+    session_id: np.ndarray
+    values: np.ndarray
+    declined: np.ndarray
+
+    def frame(self, chosen_ids: np.ndarray, items: tuple[str, ...]) -> pd.DataFrame:
+        """The rows of the sessions ``chosen_ids`` (sorted), as the SQL pivot gave them."""
+        keep = _member(self.session_id, chosen_ids)
+        out = pd.DataFrame(self.values[keep], columns=list(items))
+        out.insert(0, "session_id", self.session_id[keep])
+        out["declined"] = self.declined[keep]
+        return out
+
+
+@dataclass
+class _Answers:
+    """The answers a summary reads. SUS and UMUX-Lite (after the session) as one row per
+    session; NPS, CSAT, CES and the study's own questions one per answer, in rowid order (the
+    profile is read into :attr:`SummaryTables.profile`, the SEQ from the attempts)."""
+
+    sus: _Wide
+    umux: _Wide
+    session_id: np.ndarray
+    questionnaire: np.ndarray
+    item: np.ndarray
+    """Index into ``items``; 0: an item no version names."""
+    task: np.ndarray
+    """Index into ``task_ids`` (0 is ``''``: asked after the session); -1: a task no version
+    has."""
+    value: np.ndarray
+    """value_num as float, nan where NULL."""
+    declined: np.ndarray
+    text: np.ndarray
+    """value_text (object; None where NULL)."""
+    questionnaires: list[str]
+    items: list[str]
+    task_ids: list[str]
+
+    def where(self, questionnaire: str) -> np.ndarray:
+        code = self.questionnaires.index(questionnaire)
+        return self.questionnaire == code
+
+
+@dataclass
+class SummaryTables:
+    """What every summary of a database reads, read once (:func:`read_summary_tables`): the
+    sessions, versions and notes as DataFrames, the attempts, answers and errors as numpy
+    columns. Each summary (a filter, a group of a comparison) is computed from it."""
+
+    scenarios: pd.DataFrame
+    sessions: pd.DataFrame
+    notes: pd.DataFrame
+    attempts: _Attempts
+    answers: _Answers
+    errors_sid: np.ndarray
+    errors_task: np.ndarray
+    errors_type: np.ndarray
+    error_tasks: list[str]
+    error_types: list[str]
+    profile: pd.DataFrame | None
+    """The profile answers, one row per session and column per question (as a pivot gives)."""
+
+
+def read_summary_tables(conn: sqlite3.Connection) -> SummaryTables:
     """The columns every summary needs, read on an open connection (an export reads them in
     its own read transaction, so its summary tables agree with its other files)."""
-    return {name: pd.read_sql_query(sql, conn) for name, sql in _SUMMARY_QUERIES.items()}
+    own = not conn.in_transaction  # one snapshot of every table, even while a session records
+    if own:
+        conn.execute("BEGIN")
+    try:
+        small = {name: pd.read_sql_query(sql, conn) for name, sql in _SUMMARY_QUERIES.items()}
+        versions = [parsed(str(text)) for text in small["scenarios"]["text"]]
+        attempts = _read_attempts(conn, versions)
+        ids = np.sort(small["sessions"]["id"].to_numpy(dtype=np.int64))
+        answers, profile = _read_answers(conn, versions, attempts.task_ids, ids)
+        e_sid, e_task, e_type, e_tasks, e_types = _read_errors(conn, versions, attempts.task_ids)
+    finally:
+        if own:
+            conn.execute("COMMIT")
+    return SummaryTables(
+        scenarios=small["scenarios"], sessions=small["sessions"], notes=small["notes"],
+        attempts=attempts, answers=answers, errors_sid=e_sid, errors_task=e_task,
+        errors_type=e_type, error_tasks=e_tasks, error_types=e_types,
+        profile=profile,
+    )  # fmt: skip
 
 
-def _read_for_summary(db_path: str | Path) -> dict[str, pd.DataFrame]:
+def _read_attempts(conn: sqlite3.Connection, versions: list[Scenario]) -> _Attempts:
+    known = list(dict.fromkeys(t.id for v in versions for t in v.tasks))
+    while True:
+        # task, outcome and SEQ in the high bits, the time (< 2^35 ms, checked) in the low ones
+        sql = (f"SELECT group_concat(session_id), group_concat(((({_case('task_id', known)} * 4"
+               f" + {_case('outcome', list(_OUTCOMES))}) * 8 + coalesce(seq_rating, 0))"
+               f" << 35) + time_ms), group_concat((errors << 31) + assists)"
+               f" FROM attempts WHERE +outcome IN {ATTEMPTED} AND rowid > ? AND rowid <= ?")  # fmt: skip
+        parts: list[tuple[np.ndarray, ...]] = []
+        for low, high in _row_ranges(conn, "attempts"):
+            row = conn.execute(sql, (low, high)).fetchone()
+            packed, pair = _ints(row[1]), _ints(row[2])
+            small = packed >> 35
+            parts.append((_ints(row[0]), small // 32, (small // 8 % 4).astype(np.int8),
+                          packed & (2**35 - 1), (pair >> 31).astype(np.int32),
+                          (pair & (2**31 - 1)).astype(np.int32), (small % 8).astype(np.int8)))  # fmt: skip
+            if (parts[-1][1] < 0).any():
+                break
+        else:
+            break
+        # a task no version has (a file written by something else): code it too, read again
+        known = _distinct(conn, "SELECT DISTINCT task_id FROM attempts", known)
+    columns = ([np.concatenate(c) for c in zip(*parts, strict=True)] if parts else
+               [np.zeros(0, dtype=t) for t in (np.int64, np.int64, np.int8, np.int64, np.int32,
+                                               np.int32, np.int8)])  # fmt: skip
+    sid, task, outcome, time_ms, errors, assists, seq = columns
+    return _Attempts(session_id=sid, task=task.astype(np.int32), outcome=outcome, time_ms=time_ms,
+                     errors=errors, assists=assists, seq=seq, task_ids=known)  # fmt: skip
+
+
+_CHUNK_ROWS = 100_000
+"""Rows read per query of a long table: bounds the memory the texts of integers take."""
+
+
+def _row_ranges(conn: sqlite3.Connection, table: str) -> list[tuple[int, int]]:
+    """Rowid ranges (low, high] that cover ``table`` in about :data:`_CHUNK_ROWS` rows each
+    (fewer, larger ones where rowids are sparse)."""
+    low, high = conn.execute(f'SELECT min(rowid), max(rowid) FROM "{table}"').fetchone()
+    if low is None:
+        return []
+    chunks = min(64, -(-(high - low + 1) // _CHUNK_ROWS))
+    step = -(-(high - low + 1) // chunks)
+    return [(start, min(start + step, high)) for start in range(low - 1, high, step)]
+
+
+def _read_answers(conn: sqlite3.Connection, versions: list[Scenario], task_ids: list[str],
+                  session_ids: np.ndarray) -> tuple[_Answers, pd.DataFrame | None]:  # fmt: skip
+    """The answers (:class:`_Answers`) and the profile (:func:`_profile_wide`), read in one
+    pass over the table; ``session_ids``: every session's id, sorted."""
+    blocks = list(dict.fromkeys(q.id for v in versions for q in v.questionnaires
+                                if not isinstance(q, str)))  # fmt: skip
+    questionnaires = [*_FIXED_QUESTIONNAIRES, *(b for b in blocks if b not in _FIXED_QUESTIONNAIRES)]
+    items = ["", *dict.fromkeys([*_SUS_ITEMS, *_UMUX_ITEMS, "nps",
+                                 *(p.id for v in versions for p in v.profile),
+                                 *(i.id for v in versions for q in v.questionnaires
+                                   if not isinstance(q, str) for i in q.items)])]  # fmt: skip
+    tasks = ["", *(t for t in task_ids if t)]
+    exact = False
+    while True:
+        found = _answer_pass(conn, questionnaires, items, tasks, blocks, session_ids, exact)
+        if isinstance(found, tuple):
+            return found
+        # a task or profile question no version names: code those too, and read again; a
+        # declined count other than 0 or 1 (never written by usetest): read it as a number
+        if found == "declined":
+            exact = True
+        elif found == "task":
+            tasks = _distinct(conn, "SELECT DISTINCT task_id FROM answers", tasks)
+        else:
+            items = _distinct(conn, "SELECT DISTINCT item FROM answers"
+                              " WHERE questionnaire = 'profile'", items)  # fmt: skip
+
+
+def _answer_pass(conn: sqlite3.Connection, questionnaires: list[str], items: list[str],
+                 tasks: list[str], blocks: list[str], ids: np.ndarray, exact: bool,
+                 ) -> tuple[_Answers, pd.DataFrame | None] | str:  # fmt: skip
+    """One pass over the answers with the texts coded as given; "task" or "item" if it met a
+    block's task or a profile question not among them, "declined" if it met a declined count
+    other than 0 or 1 and ``exact`` (read it as a column of its own) is not set."""
+    n_items, n_tasks = len(items), len(tasks) + 1
+    if len(questionnaires) * n_items * n_tasks >= 2**27:
+        raise AnalysisError("the answers name too many different questions and tasks to "
+                            "summarise — check that the file is a usetest study database")  # fmt: skip
+    # per answer one integer: where it belongs (questionnaire, item, task), whether it has a
+    # text, whether it was declined (2: some other count) and its number (value_num is within
+    # ±10^9, checked: 2 v + 1 + 2^31 fits in 32 bits; 2^31 alone is NULL)
+    slot = (f"((({_case('questionnaire', questionnaires)} * {n_items}"
+            f" + {_case('item', items, 0)}) * {n_tasks} + {_case('task_id', tasks)} + 1)"
+            " * 2 + (value_text IS NOT NULL)) * 4"
+            " + (CASE declined WHEN 0 THEN 0 WHEN 1 THEN 1 ELSE 2 END)")  # fmt: skip
+    sql = (f"SELECT group_concat(session_id),"
+           f" group_concat(({slot} << 32) + coalesce(value_num * 2 + 1, 0) + 2147483648),"
+           f" json_group_array(value_text) FILTER (WHERE value_text IS NOT NULL)"
+           f"{', group_concat(declined)' if exact else ''}"
+           f" FROM answers WHERE +questionnaire IN ({', '.join(map(_quoted, questionnaires))})"
+           " AND rowid > ? AND rowid <= ?")  # fmt: skip
+    code = {name: i for i, name in enumerate(questionnaires)}
+    kept_codes = [code["nps"], code["csat"], code["ces"], *(code[b] for b in blocks)]
+    block_codes = [code[b] for b in blocks]
+    wide = {"sus": (_SUS_ITEMS, np.full((len(ids), 10), np.nan)),
+            "umux-lite": (_UMUX_ITEMS, np.full((len(ids), 2), np.nan))}
+    present = {name: np.zeros(len(ids), dtype=bool) for name in wide}
+    declined_sum = {name: np.zeros(len(ids), dtype=np.int64) for name in wide}
+    column = {name: np.full(n_items, -1) for name in wide}
+    for name, (names, _) in wide.items():
+        column[name][[items.index(i) for i in names]] = np.arange(len(names))
+    kept: list[tuple[np.ndarray, ...]] = []
+    profile: list[tuple[np.ndarray, ...]] = []
+    for low, high in _row_ranges(conn, "answers"):
+        row = conn.execute(sql, (low, high)).fetchone()
+        packed = _ints(row[1])
+        coded, rest = (packed & (2**32 - 1)) - 2**31, packed >> 32
+        declined, rest = rest % 4, rest // 4
+        if exact:
+            declined = _ints(row[3])
+        elif (declined == 2).any():
+            return "declined"
+        has_text, rest = rest % 2 == 1, rest // 2
+        task, rest = rest % n_tasks - 1, rest // n_tasks
+        item, questionnaire = rest % n_items, rest // n_items
+        if ((task < 0) & np.isin(questionnaire, block_codes)).any():
+            return "task"
+        is_profile = questionnaire == code["profile"]
+        if ((item == 0) & is_profile).any():
+            return "item"
+        sid = _ints(row[0])
+        value = np.where(coded == 0, np.nan, (coded - 1) // 2)
+        text = np.full(len(packed), None, dtype=object)
+        if has_text.any():
+            text[has_text] = json.loads(row[2])
+        at = np.searchsorted(ids, sid).clip(max=max(len(ids) - 1, 0))
+        known = ids[at] == sid if len(ids) else np.zeros(len(sid), dtype=bool)
+        for name, (_, grid) in wide.items():
+            mine = known & (questionnaire == code[name]) & (task == 0)
+            present[name][at[mine]] = True
+            declined_sum[name] += np.bincount(at[mine], weights=declined[mine],
+                                              minlength=len(ids)).astype(np.int64)  # fmt: skip
+            col = column[name][item]
+            fill = mine & (col >= 0)
+            grid[at[fill], col[fill]] = value[fill]
+        if is_profile.any():
+            profile.append((sid[is_profile], item[is_profile], value[is_profile],
+                            declined[is_profile], text[is_profile]))  # fmt: skip
+        keep = np.isin(questionnaire, kept_codes)
+        kept.append((sid[keep], questionnaire[keep].astype(np.int32), item[keep].astype(np.int32),
+                     task[keep].astype(np.int32), value[keep], declined[keep], text[keep]))  # fmt: skip
+    parts = ([_concatenate(kept, i) for i in range(7)] if kept else
+             [np.zeros(0, dtype=np.int64)] * 4 + [np.zeros(0), np.zeros(0, dtype=np.int64),
+                                                  np.zeros(0, dtype=object)])  # fmt: skip
+    sus, umux = (_Wide(ids[present[n]], wide[n][1][present[n]], declined_sum[n][present[n]])
+                 for n in ("sus", "umux-lite"))  # fmt: skip
+    answers = _Answers(sus=sus, umux=umux, session_id=parts[0], questionnaire=parts[1],
+                       item=parts[2], task=parts[3], value=parts[4].astype(float),
+                       declined=parts[5], text=parts[6].astype(object),
+                       questionnaires=questionnaires, items=items, task_ids=tasks)  # fmt: skip
+    return answers, (_profile_wide(items, *(_concatenate(profile, i) for i in range(5)))
+                     if profile else None)  # fmt: skip
+
+
+def _concatenate(chunks: list[Any], i: int) -> np.ndarray:
+    """Column ``i`` of the chunks read, joined; each chunk's column is let go as it is copied
+    (so the columns are never all there twice)."""
+    out = np.concatenate([c[i] for c in chunks])
+    for n, c in enumerate(chunks):
+        chunks[n] = (*c[:i], None, *c[i + 1 :])
+    return out
+
+
+def _read_errors(conn: sqlite3.Connection, versions: list[Scenario], task_ids: list[str]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], list[str]]:  # fmt: skip
+    """Each error's session, task and type (indices into the two lists returned)."""
+    tasks = list(task_ids)
+    types = list(dict.fromkeys(e.name for v in versions for e in v.error_types))
+    while True:
+        sql = (f"SELECT group_concat(session_id), group_concat({_case('task_id', tasks)}"
+               f" * {len(types) + 1} + {_case('type_name', types)} + 1) FROM errors"
+               " WHERE rowid > ? AND rowid <= ?")  # fmt: skip
+        parts: list[tuple[np.ndarray, ...]] = []
+        for low, high in _row_ranges(conn, "errors"):
+            row = conn.execute(sql, (low, high)).fetchone()
+            packed = _ints(row[1])
+            task, kind = packed // (len(types) + 1), packed % (len(types) + 1) - 1
+            parts.append((_ints(row[0]), task.astype(np.int32), kind.astype(np.int32)))
+            if (task < 0).any() or (kind < 0).any():
+                break
+        else:
+            break
+        tasks = _distinct(conn, "SELECT DISTINCT task_id FROM errors", tasks)
+        types = _distinct(conn, "SELECT DISTINCT type_name FROM errors", types)
+    sid, task, kind = ([np.concatenate(c) for c in zip(*parts, strict=True)] if parts else
+                       [np.zeros(0, dtype=np.int64)] * 3)  # fmt: skip
+    return sid, task, kind, tasks, types
+
+
+def _profile_wide(items: list[str], sid: np.ndarray, item: np.ndarray, number: np.ndarray,
+                  declined: np.ndarray, text: np.ndarray) -> pd.DataFrame:  # fmt: skip
+    """The profile answers (rows in rowid order) as ``pivot_table(index=session_id,
+    columns=item, aggfunc='first')`` gives them: per session and question the first answer
+    given (a choice or text as it stands, a number as text), sessions and questions with none
+    left out."""
+    value = text.copy()
+    is_number = pd.isna(value) & ~np.isnan(number)
+    value[is_number] = [str(int(v)) for v in number[is_number].tolist()]
+    keep = (declined == 0) & ~pd.isna(value)
+    sid, item, value = sid[keep], item[keep], value[keep]
+    # the first answer per (session, question), in row order
+    _, first = np.unique(sid * len(items) + item, return_index=True)
+    sessions, row_of = np.unique(sid[first], return_inverse=True)
+    codes = np.unique(item)
+    names = [items[i] for i in codes.tolist()]
+    by_name = np.argsort(np.array(names, dtype=object), kind="stable")
+    column_of = np.empty(len(codes), dtype=np.int64)
+    column_of[by_name] = np.arange(len(codes))
+    grid = np.full((len(sessions), len(codes)), None, dtype=object)
+    grid[row_of, column_of[np.searchsorted(codes, item[first])]] = value[first]
+    return pd.DataFrame(grid, index=pd.Index(sessions, name="session_id"),
+                        columns=pd.Index([names[i] for i in by_name], name="item"))  # fmt: skip
+
+
+def _read_for_summary(db_path: str | Path) -> SummaryTables:
     conn = connect(db_path)
     try:
         return read_summary_tables(conn)
@@ -128,8 +471,8 @@ class Summary:
     filters: dict[str, Any] = field(default_factory=dict)
     umux_lite: dict[str, Any] = field(default_factory=dict)
     nps: dict[str, Any] = field(default_factory=dict)
-    attempts: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """The attempts counted: participant, condition, task_id, outcome, success, time_s, …"""
+    _attempts: pd.DataFrame | Callable[[], pd.DataFrame] = field(default_factory=pd.DataFrame,
+                                                                repr=False)  # fmt: skip
     notes: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Observations and quotes: participant, task_id, kind, text, logged_at, author (the
     observer's initials; None for the moderator's)."""
@@ -147,6 +490,14 @@ class Summary:
     """The study's own rating items: questionnaire, item, task_id, n, mean, low, high, counts."""
     free_text: list[dict[str, Any]] = field(default_factory=list)
     """The study's own free-text questions, each with its answers (participant, text)."""
+
+    @property
+    def attempts(self) -> pd.DataFrame:
+        """The attempts counted: participant, condition, task_id, outcome, success, time_s, …
+        (built when first read: the summary's figures do not need it)."""
+        if callable(self._attempts):
+            self._attempts = self._attempts()
+        return self._attempts
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -231,19 +582,13 @@ PROFILE_PREFIX = "profile."
 """Profile answers are the sessions' columns ``profile.ID`` (and ``--by profile.ID``)."""
 
 
-def _with_profile(sessions: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
+def _with_profile(sessions: pd.DataFrame, wide: pd.DataFrame | None) -> pd.DataFrame:
     """The sessions with one column ``profile.ID`` per profile question answered in any of
-    them: the chosen option, the text, or the number (as text, so groups compare alike);
-    ``None`` where declined or not asked."""
-    prof = answers[answers["questionnaire"] == "profile"]
-    if not len(prof):
+    them (``wide``: :func:`_profile_wide`): the chosen option, the text, or the number (as
+    text, so groups compare alike); ``None`` where declined or not asked."""
+    if wide is None:
         return sessions
-    value = prof["value_text"].where(prof["value_text"].notna(), prof["value_num"].map(
-        lambda v: None if v is None or v != v else str(int(v)) if float(v).is_integer() else str(v)))
-    value = value.where(~prof["declined"].fillna(0).astype(bool), None)
-    wide = (prof.assign(value=value).pivot_table(index="session_id", columns="item",
-                                                  values="value", aggfunc="first"))  # fmt: skip
-    wide.columns = [PROFILE_PREFIX + str(c) for c in wide.columns]
+    wide = wide.set_axis([PROFILE_PREFIX + str(c) for c in wide.columns], axis=1)
     out = sessions.merge(wide, left_on="id", right_index=True, how="left")
     return out.astype({c: object for c in wide.columns}).where(out.notna(), None)
 
@@ -335,7 +680,7 @@ def summarise(
 
 
 def _summarise(
-    t: dict[str, pd.DataFrame], *, condition: str | None = None,
+    t: SummaryTables, *, condition: str | None = None,
     participants: Iterable[str] | None = None, since: str | date | None = None,
     until: str | date | None = None, include_unfinished: bool = False, times: str = "success",
     confidence: float = 0.95, profile: dict[str, list[str]] | None = None,
@@ -345,66 +690,67 @@ def _summarise(
     if times not in ("success", "all"):
         raise AnalysisError("times is 'success' (successful attempts) or 'all'")
     sessions = _select_sessions(
-        _with_profile(t["sessions"], t["answers"]), condition=condition,
+        _with_profile(t.sessions, t.profile), condition=condition,
         participants=participants, since=since, until=until,
         include_unfinished=include_unfinished, profile=profile, group=group,
     ).reset_index(drop=True)  # fmt: skip
     ids = set(sessions["id"])
+    chosen_ids = np.sort(sessions["id"].to_numpy(dtype=np.int64))
     # Each task from the versions the sessions ran (a task removed later keeps its row, with
     # the sessions that had it); with no session, the newest version's tasks at n = 0.
-    every = _versions(t["scenarios"])
+    every = _versions(t.scenarios)
     ran = [v for v in every if v.id in set(sessions["scenario_id"])] or every[-1:]
     scenario = ran[-1].scenario if ran else None
     study = scenario.study if scenario else ""
     sessions["version"] = sessions["scenario_id"].map({v.id: v.number for v in every})
     task_defs = {task.id: task for v in ran for task in v.scenario.tasks}  # the newest wins
     partial_ok = {v.id for v in ran if v.scenario.partial_counts_as_success}
+    partial_ids = np.sort(sessions.loc[sessions["scenario_id"].isin(partial_ok), "id"]
+                          .to_numpy(dtype=np.int64))  # fmt: skip
 
     who = sessions.set_index("id")
-    attempts = t["attempts"][t["attempts"]["session_id"].isin(ids)].copy()  # a copy: columns follow
-    attempts["participant"] = attempts["session_id"].map(who["participant"])
-    attempts["condition"] = attempts["session_id"].map(who["condition"])
-    # partial counts as success where the version the session ran says so
-    partial_counts = attempts["session_id"].map(who["scenario_id"]).isin(partial_ok)
-    attempts["success"] = (attempts["outcome"] == "success") | (
-        (attempts["outcome"] == "partial") & partial_counts)
-    attempts["time_s"] = attempts["time_ms"] / 1000
-    attempts = attempts.drop(columns=["time_ms"]).rename(columns={"seq_rating": "seq"})
-
-    def mine(df: pd.DataFrame) -> pd.DataFrame:
-        return df[df["session_id"].isin(ids)]
-
-    answers = mine(t["answers"])
-    answers = answers[answers["questionnaire"] != "profile"].assign(
-        participant=lambda d: d["session_id"].map(who["participant"]))
+    a = t.attempts
+    mine_a = _member(a.session_id, chosen_ids)
+    success = (a.outcome == 0) | ((a.outcome == 1) & _member(a.session_id, partial_ids))
     targets = scenario.targets if scenario and scenario.targets else None
-    by_task = dict(tuple(attempts.groupby("task_id", sort=False)))
-    by_task_answers = dict(tuple(answers.groupby("task_id", sort=False)))
-    empty, no_answers = attempts.iloc[0:0], answers.iloc[0:0]
-    rows = [_task_row(task_id, task_defs[task_id].title, by_task.get(task_id, empty), times,
-                      confidence)
-            | _task_scores(by_task_answers.get(task_id, no_answers), confidence)
-            for task_id in task_order([v.scenario for v in ran])]  # fmt: skip
-    for row in rows:
-        row |= _task_targets(row, task_defs[row["task_id"]], targets,
-                             _timed(by_task.get(row["task_id"], empty), times),
-                             by_task.get(row["task_id"], empty)["seq"].dropna())  # fmt: skip
+    q = t.answers
+    mine_q = _member(q.session_id, chosen_ids)
+    rows = []
+    for task_id in task_order([v.scenario for v in ran]):
+        code = a.task_ids.index(task_id) if task_id in a.task_ids else -2
+        at = np.flatnonzero(mine_a & (a.task == code))
+        row = _task_row_arrays(task_id, task_defs[task_id].title, a, at, success[at], times,
+                               confidence)  # fmt: skip
+        task_code = q.task_ids.index(task_id) if task_id in q.task_ids else -2
+        row |= _task_scores(q, mine_q & (q.task == task_code), confidence)
+        seq = a.seq[at]
+        row |= _task_targets(row, task_defs[task_id], targets,
+                             _timed_arrays(a, at, success[at], times),
+                             seq[seq > 0].astype(float))  # fmt: skip
+        rows.append(row)
     tasks = pd.DataFrame(rows)
-    session_answers = by_task_answers.get("", no_answers)
-    custom, free_text = _custom(answers, _blocks(ran), task_defs, confidence)
+    session_rows = mine_q & (q.task == 0)
+    custom, free_text = _custom(q, mine_q, who["participant"], _blocks(ran), task_defs,
+                                confidence)  # fmt: skip
 
-    errors = mine(t["errors"])
-    errors_by_type = (
-        errors.groupby(["task_id", "type_name"]).size().reset_index(name="count")
-        if len(errors) else pd.DataFrame(columns=["task_id", "type_name", "count"])
-    )  # fmt: skip
+    mine_e = _member(t.errors_sid, chosen_ids)
+    if mine_e.any():  # the count per (task, type), ordered as a group-by orders them
+        n_types = len(t.error_types)
+        keys, counts = np.unique(t.errors_task[mine_e].astype(np.int64) * n_types
+                                 + t.errors_type[mine_e], return_counts=True)  # fmt: skip
+        errors_by_type = pd.DataFrame(sorted(
+            (t.error_tasks[k // n_types], t.error_types[k % n_types], c)
+            for k, c in zip(keys.tolist(), counts.tolist(), strict=True)),
+            columns=["task_id", "type_name", "count"])  # fmt: skip
+    else:
+        errors_by_type = pd.DataFrame(columns=["task_id", "type_name", "count"])
 
     code = who["participant"]
-    sus, sus_summary = _sus(_complete(mine(t["sus"])), code, confidence)
+    sus, sus_summary = _sus(_complete(q.sus.frame(chosen_ids, _SUS_ITEMS)), code, confidence)
     sus_summary |= _target_test(sus["sus"].to_numpy(dtype=float), _target(targets, "sus"))
-    notes = mine(t["notes"])
-    problems = _problems(notes[notes["kind"] == "problem"], len(ids))
-    remarks = notes[notes["kind"] != "problem"].assign(
+    mine_n, problem = t.notes["session_id"].isin(ids), t.notes["kind"] == "problem"
+    problems = _problems(t.notes[mine_n & problem], len(ids))
+    remarks = t.notes[mine_n & ~problem].assign(
         participant=lambda d: d["session_id"].map(code)
     )[["participant", "task_id", "kind", "text", "logged_at", "author"]].reset_index(drop=True)
     return Summary(
@@ -416,15 +762,54 @@ def _summarise(
                  "include_unfinished": include_unfinished, "times": times,
                  "confidence": confidence, "profile": profile or None,
                  **({"group": {"by": group[0], "value": group[1]}} if group else {})},
-        umux_lite=_umux_lite(_complete(mine(t["umux"])), confidence,
+        umux_lite=_umux_lite(_complete(q.umux.frame(chosen_ids, _UMUX_ITEMS)), confidence,
                              _target(targets, "umux_lite")),
-        nps=_nps(mine(t["nps"])),
-        attempts=attempts.reset_index(drop=True), notes=remarks, scenario=scenario,
+        nps=_nps(q, mine_q),
+        _attempts=lambda: _attempts_frame(t, mine_a, success, who),
+        notes=remarks, scenario=scenario,
         task_defs=task_defs, versions=_version_entries(every, ran, sessions),
-        csat=_score(session_answers, "csat", confidence, _target(targets, "csat")),
-        ces=_score(session_answers, "ces", confidence, _target(targets, "ces")),
+        csat=_score(q, session_rows, "csat", confidence, _target(targets, "csat")),
+        ces=_score(q, session_rows, "ces", confidence, _target(targets, "ces")),
         custom=custom, free_text=free_text,
     )  # fmt: skip
+
+
+def _member(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_ids`` (a sorted array)."""
+    if not len(sorted_ids):
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(sorted_ids, values).clip(max=len(sorted_ids) - 1)
+    return sorted_ids[at] == values
+
+
+def _attempts_frame(t: SummaryTables, mine: np.ndarray, success: np.ndarray,
+                    who: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+    """The attempts counted, as the summary's ``attempts`` table (built when first read)."""
+    a = t.attempts
+    columns = ["session_id", "task_id", "outcome", "time_ms", "errors", "assists", "seq_rating"]
+    if not len(a.session_id):  # as pandas reads no rows: every column of objects
+        raw = pd.DataFrame(columns=columns)
+    else:
+        # the SEQ column as pandas reads it from SQL: whole numbers, floats if any is missing,
+        # objects (None) if all are
+        seq: Any = a.seq[mine].astype(np.int64)
+        if (a.seq == 0).all():
+            seq = np.full(len(seq), None, dtype=object)
+        elif (a.seq == 0).any():
+            seq = np.where(seq > 0, seq, np.nan)
+        raw = pd.DataFrame({
+            "session_id": a.session_id[mine], "task_id": np.array(a.task_ids)[a.task[mine]],
+            "outcome": np.array(_OUTCOMES)[a.outcome[mine]], "time_ms": a.time_ms[mine],
+            "errors": a.errors[mine].astype(np.int64), "assists": a.assists[mine].astype(np.int64),
+            "seq_rating": seq,
+        })  # fmt: skip
+        raw = raw.astype({"task_id": "str", "outcome": "str"})
+    out = raw.copy()
+    out["participant"] = out["session_id"].map(who["participant"])
+    out["condition"] = out["session_id"].map(who["condition"])
+    out["success"] = success[mine] if len(a.session_id) else out["outcome"] == "success"
+    out["time_s"] = out["time_ms"] / 1000
+    return out.drop(columns=["time_ms"]).rename(columns={"seq_rating": "seq"}).reset_index(drop=True)
 
 
 class _Version(NamedTuple):
@@ -461,14 +846,17 @@ def _version_entries(every: list[_Version], ran: list[_Version],
     return entries
 
 
-def _task_row(
-    task_id: str, title: str, a: pd.DataFrame, times: str, confidence: float
-) -> dict[str, Any]:
-    """One task's completion, time, errors, assists and SEQ (the module docstring's rules)."""
-    n = len(a)
-    k = int(a["success"].sum())
-    alone = int((a["success"] & (a["assists"] == 0)).sum())
-    quit_ = int((a["outcome"] == "abandoned").sum())
+def _task_row_arrays(
+    task_id: str, title: str, a: _Attempts, at: np.ndarray, success: np.ndarray, times: str,
+    confidence: float,
+) -> dict[str, Any]:  # fmt: skip
+    """One task's completion, time, errors, assists and SEQ (the module docstring's rules):
+    ``at`` are the task's attempts (rows of ``a``, in rowid order), ``success`` theirs."""
+    n = len(at)
+    assists, errors = a.assists[at], a.errors[at]
+    k = int(success.sum())
+    alone = int((success & (assists == 0)).sum())
+    quit_ = int((a.outcome[at] == _OUTCOMES.index("abandoned")).sum())
     row: dict[str, Any] = {"task_id": task_id, "title": title, "n": n, "successes": k,
                            "successes_unassisted": alone, "abandoned": quit_}  # fmt: skip
     if n:
@@ -483,7 +871,7 @@ def _task_row(
                               "completion_high", "completion_unassisted",
                               "completion_unassisted_low", "completion_unassisted_high",
                               "abandonment_rate"), math.nan)  # fmt: skip
-    secs = _timed(a, times)
+    secs = _timed_arrays(a, at, success, times)
     row["time_n"] = len(secs)
     if len(secs):
         if len(secs) < 25:
@@ -499,14 +887,22 @@ def _task_row(
         row |= {"time_s": math.nan, "time_low_s": math.nan, "time_high_s": math.nan,
                 "time_method": None, "time_mean_s": math.nan, "time_min_s": math.nan,
                 "time_max_s": math.nan}  # fmt: skip
-    row["errors_per_attempt"] = float(a["errors"].mean()) if n else math.nan
-    row["share_with_errors"] = float((a["errors"] > 0).mean()) if n else math.nan
-    row["assists_per_attempt"] = float(a["assists"].mean()) if n else math.nan
-    seq = a["seq"].dropna().to_numpy(dtype=int)
+    # means of whole numbers: the sum is exact, so these equal pandas' means bit for bit
+    row["errors_per_attempt"] = float(errors.mean()) if n else math.nan
+    row["share_with_errors"] = float((errors > 0).mean()) if n else math.nan
+    row["assists_per_attempt"] = float(assists.mean()) if n else math.nan
+    seq = a.seq[at]
+    seq = seq[seq > 0].astype(np.int64)
     m, lo, hi = stats.seq_summary(seq, confidence) if len(seq) else (math.nan,) * 3
     lo, hi = stats.clipped(lo, hi, 1, 7)
     row |= {"seq_n": len(seq), "seq_mean": m, "seq_low": lo, "seq_high": hi}
     return row
+
+
+def _timed_arrays(a: _Attempts, at: np.ndarray, success: np.ndarray, times: str) -> np.ndarray:
+    """:func:`_timed` on the attempts ``at`` of ``a`` (in the same order)."""
+    secs = (a.time_ms[at][success] if times == "success" else a.time_ms[at]) / 1000
+    return secs[secs > 0]
 
 
 def _timed(a: pd.DataFrame, times: str) -> np.ndarray:
@@ -602,8 +998,11 @@ def _umux_lite(wide: pd.DataFrame, confidence: float,
     participant without a score; ``left_out`` counts them.
     """
     both = wide[(wide["declined"] == 0) & (wide["unanswered"] == 0)]
-    scores = [stats.umux_lite(int(a), int(b)) for a, b in
-              both.drop(columns=["declined", "unanswered"]).to_numpy().tolist()]  # fmt: skip
+    pairs = [(int(a), int(b)) for a, b in
+             both.drop(columns=["declined", "unanswered"]).to_numpy().tolist()]  # fmt: skip
+    # 49 possible pairs at most: score each once
+    score = {pair: stats.umux_lite(*pair) for pair in set(pairs)}
+    scores = [score[pair] for pair in pairs]
     out: dict[str, Any] = {"n": len(scores)}
     if scores:
         mean, low, high = stats.mean_ci(scores, confidence)
@@ -613,14 +1012,15 @@ def _umux_lite(wide: pd.DataFrame, confidence: float,
     return out | _left_out(wide, declined_ok=0) | _target_test(np.array(scores), target)
 
 
-def _nps(answers: pd.DataFrame) -> dict[str, Any]:
+def _nps(q: _Answers, mine: np.ndarray) -> dict[str, Any]:
     """Net Promoter Score with its promoter / passive / detractor counts.
 
     One question: a participant who declined it has no rating and is left out (counted in
     ``left_out``), not given a made-up one.
     """
-    declined = answers["declined"].fillna(0).astype(bool) | answers["nps"].isna()
-    ratings = [int(v) for v in answers.loc[~declined, "nps"]]
+    rows = mine & q.where("nps") & (q.item == q.items.index("nps"))
+    declined = (q.declined[rows] != 0) | np.isnan(q.value[rows])
+    ratings = [int(v) for v in q.value[rows][~declined]]
     out: dict[str, Any] = {"n": len(ratings)}
     if ratings:
         promoters = sum(r >= 9 for r in ratings)
@@ -664,7 +1064,7 @@ def _target_test(values: np.ndarray, target: tuple[float, str] | None) -> dict[s
 
 
 def _task_targets(row: dict[str, Any], task: Task, targets: Any, secs: np.ndarray,
-                  seq: pd.Series) -> dict[str, Any]:  # fmt: skip
+                  seq: np.ndarray) -> dict[str, Any]:  # fmt: skip
     """A task's targets (completion always: its own, the study's, or the published average;
     time when the task sets one; SEQ: the study's or the published average) and the one-sided
     tests against them (Sauro & Lewis 2016, ch. 4)."""
@@ -688,7 +1088,7 @@ def _task_targets(row: dict[str, Any], task: Task, targets: Any, secs: np.ndarra
         out |= dict.fromkeys(_TARGET_KEYS["time"], None)
     if task.seq:
         goal, source = _target(targets, "seq") or (math.nan, "")
-        values = seq.to_numpy(dtype=float)
+        values = np.asarray(seq, dtype=float)
         test = (stats.mean_target_test(values, goal) if len(values)
                 else stats.TargetTest(math.nan, math.nan))  # fmt: skip
         out |= {"target_seq": goal, "target_seq_source": source, "target_seq_p": test.p_value,
@@ -702,20 +1102,21 @@ _SCORES = {"csat": ("satisfied_share", stats.csat_summary),
            "ces": ("agree_share", stats.ces_summary)}  # fmt: skip
 
 
-def _ratings(answers: pd.DataFrame, questionnaire: str) -> tuple[np.ndarray, int]:
-    """The ratings given to a one-item questionnaire, and how many declined it."""
-    rows = answers[answers["questionnaire"] == questionnaire]
-    declined = rows["declined"].fillna(0).astype(bool) | rows["value_num"].isna()
-    return rows.loc[~declined, "value_num"].to_numpy(dtype=float), int(declined.sum())
+def _ratings(q: _Answers, rows: np.ndarray, questionnaire: str) -> tuple[np.ndarray, int]:
+    """The ratings given to a one-item questionnaire among the answers ``rows`` (a mask), in
+    row order, and how many declined it."""
+    chosen = rows & q.where(questionnaire)
+    declined = (q.declined[chosen] != 0) | np.isnan(q.value[chosen])
+    return q.value[chosen][~declined], int(declined.sum())
 
 
-def _score(answers: pd.DataFrame, name: str, confidence: float,
+def _score(q: _Answers, rows: np.ndarray, name: str, confidence: float,
            target: tuple[float, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """CSAT (top-two-box share and mean) or CES 2.0 (mean and share agreeing) with the t
     interval of the mean, clipped to the scale (:func:`usetest.stats.csat_summary`,
     :func:`usetest.stats.ces_summary`); a declined answer is left out and counted."""
     share, summary = _SCORES[name]
-    values, declined = _ratings(answers, name)
+    values, declined = _ratings(q, rows, name)
     out: dict[str, Any] = {"n": len(values)}
     if len(values):
         r = summary(values, confidence)
@@ -724,11 +1125,11 @@ def _score(answers: pd.DataFrame, name: str, confidence: float,
     return out | _target_test(values, target)
 
 
-def _task_scores(answers: pd.DataFrame, confidence: float) -> dict[str, Any]:
-    """CSAT and CES asked after one task, as the task row's flat columns."""
+def _task_scores(q: _Answers, rows: np.ndarray, confidence: float) -> dict[str, Any]:
+    """CSAT and CES asked after one task (its answers: ``rows``), as the task row's columns."""
     out: dict[str, Any] = {}
     for name, (share, _) in _SCORES.items():
-        r = _score(answers, name, confidence)
+        r = _score(q, rows, name, confidence)
         out |= {f"{name}_n": r["n"], f"{name}_mean": r.get("mean", math.nan),
                 f"{name}_low": r.get("low", math.nan), f"{name}_high": r.get("high", math.nan),
                 f"{name}_{share}": r.get(share, math.nan)}  # fmt: skip
@@ -740,30 +1141,37 @@ def _blocks(ran: list[_Version]) -> dict[str, Any]:
     return {q.id: q for v in ran for q in v.scenario.questionnaires if not isinstance(q, str)}
 
 
-def _custom(answers: pd.DataFrame, blocks: dict[str, Any], task_defs: dict[str, Task],
-            confidence: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
-    """Every answer to the study's own questions: per rating item (and per task it was asked
-    after) n, mean with its t interval clipped to 1–points, and the count per scale point;
-    per free-text question the answers, each with its participant. Blocks in scenario order,
-    asked after the session first, then after each task in task order."""
+def _custom(q: _Answers, mine: np.ndarray, participant: pd.Series, blocks: dict[str, Any],
+            task_defs: dict[str, Task], confidence: float,
+            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """Every answer to the study's own questions (``mine``: the sessions' answers): per rating
+    item (and per task it was asked after) n, mean with its t interval clipped to 1–points,
+    and the count per scale point; per free-text question the answers, each with its
+    participant. Blocks in scenario order, asked after the session first, then after each task
+    in task order."""
     likert, texts = [], []
     order = {task_id: i for i, task_id in enumerate(task_defs, start=1)}
-    mine = answers[answers["questionnaire"].isin(list(blocks))]
-    for (qid, task_id), group in sorted(mine.groupby(["questionnaire", "task_id"]),
-                                        key=lambda kv: (list(blocks).index(kv[0][0]),
-                                                        order.get(kv[0][1], 0))):  # fmt: skip
+    names = list(blocks)
+    code = {q.questionnaires.index(b): b for b in names if b in q.questionnaires}
+    rows = np.flatnonzero(mine & np.isin(q.questionnaire, list(code)))
+    n_tasks = len(q.task_ids)
+    keys = q.questionnaire[rows] * n_tasks + q.task[rows]
+    groups = [(code[k // n_tasks], q.task_ids[k % n_tasks], k) for k in np.unique(keys).tolist()]
+    for qid, task_id, k in sorted(sorted(groups), key=lambda g: (names.index(g[0]),
+                                                                 order.get(g[1], 0))):  # fmt: skip
+        group = rows[keys == k]
         for item in blocks[qid].items:
-            rows = group[group["item"] == item.id]
-            declined = rows["declined"].fillna(0).astype(bool)
+            at = group[q.item[group] == q.items.index(item.id)] if item.id in q.items else group[:0]
+            declined = q.declined[at] != 0
             where = {"questionnaire": qid, "item": item.id, "text": item.text, "task_id": task_id}
             if item.type == "text":
-                given = rows[~declined & rows["value_text"].notna()]
+                given = at[~declined & np.array([x is not None for x in q.text[at]], dtype=bool)]
                 texts.append(where | {"answers": [
-                    {"participant": str(p), "text": str(x)}
-                    for p, x in zip(given["participant"], given["value_text"], strict=True)],
+                    {"participant": str(participant[s]), "text": str(x)}
+                    for s, x in zip(q.session_id[given].tolist(), q.text[given], strict=True)],
                     "declined": int(declined.sum())})  # fmt: skip
                 continue
-            values = rows.loc[~declined & rows["value_num"].notna(), "value_num"].to_numpy(float)
+            values = q.value[at][~declined & ~np.isnan(q.value[at])]
             entry = where | {"n": len(values), "points": item.points, "declined": int(declined.sum()),
                              "mean": math.nan, "low": math.nan, "high": math.nan,
                              "counts": [int((values == p).sum()) for p in range(1, item.points + 1)]}
@@ -835,7 +1243,7 @@ def compare(
     return _compare(t, _groups(t, by, filters), confidence, filters, by=by)
 
 
-def _groups(t: dict[str, pd.DataFrame], by: str, filters: dict[str, Any]) -> list[str]:
+def _groups(t: SummaryTables, by: str, filters: dict[str, Any]) -> list[str]:
     """The groups of a split ``by`` (two or more, else an error saying what there is)."""
     if by == "condition":
         if filters.pop("condition", None) is not None:
@@ -853,11 +1261,11 @@ def _groups(t: dict[str, pd.DataFrame], by: str, filters: dict[str, Any]) -> lis
     return groups
 
 
-def _profile_groups(t: dict[str, pd.DataFrame], field_id: str) -> list[str]:
+def _profile_groups(t: SummaryTables, field_id: str) -> list[str]:
     """The answers given to a profile question, in its option order (then any others)."""
-    sessions = _with_profile(t["sessions"], t["answers"])
+    sessions = _with_profile(t.sessions, t.profile)
     column = _profile_column(sessions, field_id)
-    asked = [q for v in reversed(_versions(t["scenarios"])) for q in v.scenario.profile
+    asked = [q for v in reversed(_versions(t.scenarios)) for q in v.scenario.profile
              if q.id == field_id]  # fmt: skip
     if asked and asked[0].type != "choice":
         raise AnalysisError(
@@ -882,7 +1290,7 @@ def study_results(
 
 
 def results_from_tables(
-    t: dict[str, pd.DataFrame], *, confidence: float = 0.95, by: str | None = None,
+    t: SummaryTables, *, confidence: float = 0.95, by: str | None = None,
     **filters: Any,
 ) -> tuple[Summary, Comparisons | None]:
     """:func:`study_results` on tables already read (:func:`read_summary_tables`)."""
@@ -897,7 +1305,7 @@ def results_from_tables(
 
 
 def _compare(
-    t: dict[str, pd.DataFrame], conditions: list[str], confidence: float, filters: dict[str, Any],
+    t: SummaryTables, conditions: list[str], confidence: float, filters: dict[str, Any],
     by: str = "condition",
 ) -> Comparisons:
     summaries = {
@@ -916,11 +1324,11 @@ def _compare(
                        sus=pd.DataFrame(sus_rows))  # fmt: skip
 
 
-def _conditions(t: dict[str, pd.DataFrame]) -> list[str]:
+def _conditions(t: SummaryTables) -> list[str]:
     """The conditions with sessions, in the scenario file's order (the newest version's first,
     then those only older versions declare; any others after, sorted)."""
-    seen = set(t["sessions"]["condition"].dropna())
-    declared = list(dict.fromkeys(c for v in reversed(_versions(t["scenarios"]))
+    seen = set(t.sessions["condition"].dropna())
+    declared = list(dict.fromkeys(c for v in reversed(_versions(t.scenarios))
                                   for c in v.scenario.conditions))  # fmt: skip
     return [c for c in declared if c in seen] + sorted(seen - set(declared))
 

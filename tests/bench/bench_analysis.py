@@ -1,20 +1,33 @@
-"""summarise() and the Parquet export on synthetic databases, beside the raw SQL GROUP BY floor.
+"""The study summary at scale, beside its floor: the same figures in plain SQL.
 
 Run on demand (not part of the test suite):
 
-    .venv/bin/python -m tests.bench.bench_analysis [--sizes 10000,100000,1000000] [--repeat 3]
+    .venv/bin/python -m tests.bench.bench_analysis            # 10k and 100k attempts
+    .venv/bin/python -m tests.bench.bench_analysis --large    # and 1M attempts
+    .venv/bin/python -m tests.bench.bench_analysis --sizes 50000 --repeat 7
 
-For each size: build a database of N task attempts (5 tasks per session, 5 events per attempt,
-SUS answers per session) with direct inserts; then, in a fresh process, time the per-task
-GROUP BY in raw SQL (the floor) and ``summarise`` (medians of --repeat runs) and read that
-process's peak RSS; then, in another fresh process, the Parquet export and its peak RSS.
+Data: tests/studydata.build_rich (5 tasks a session, two conditions and versions, errors,
+notes, assists, every outcome, after-task questionnaires, SUS/UMUX-Lite/NPS/CSAT/CES, a custom
+block with free text, profile answers), written in a child process.
+
+Floor: what a hand-written script needs at least for the core of a summary, in plain SQL on a
+plain read-only connection (fetchall): the per-task counts and sums (GROUP BY task), the
+successful attempts' times, and the SUS answers pivoted to one row per participant.
+
+Ours, two figures: ``summarise(path)`` as the CLI calls it, which opens the file through the
+store (``store.open_read``: it checks every row of the file before anything reads it), and the
+summary alone on a connection already open (read + compute: the part issue 15 item 2 is about).
+The check is printed as a figure of its own against the same floor.
+
+Times are medians of interleaved runs (floor, ours, floor, ours …) in one child process per
+size; peak RSS is the child's own ``ru_maxrss`` in a fresh process per measure (imports alone
+are printed for reference). Each figure is one line ``FIGURE | ours | floor | ratio``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
 import resource
 import sqlite3
 import statistics
@@ -24,59 +37,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.conftest import STUDY_YAML
-from usetest import recorder
-from usetest.clock import FakeClock
-from usetest.scenario import parse_scenario
-from usetest.store import open_db
-
-FIVE_TASKS = STUDY_YAML.replace(
-    "questionnaires:", "  - {id: four, title: Four, prompt: P4.}\n"
-    "  - {id: five, title: Five, prompt: P5.}\nquestionnaires:",
-)  # fmt: skip
-GROUP_BY = """SELECT a.task_id, count(*), sum(a.outcome = 'success'), avg(a.time_ms),
-    avg(ln(a.time_ms)), sum(a.errors), sum(a.assists), avg(a.seq_rating)
-    FROM attempts a JOIN sessions s ON s.id = a.session_id
-    WHERE s.status = 'completed' AND a.outcome IN ('success', 'partial', 'fail', 'abandoned')
-    GROUP BY a.task_id"""
-
-
-def build(path: Path, attempts: int) -> None:
-    db = open_db(path)
-    recorder.start(db, parse_scenario(FIVE_TASKS), "P00", clock=FakeClock())  # stores scenario
-    rng = random.Random(1)
-    tasks = ["one", "two", "three", "four", "five"]
-    conn = db.conn
-    n_sessions = attempts // 5
-    conn.execute("BEGIN")
-    conn.executemany(
-        "INSERT INTO sessions (uid, scenario_id, participant, task_order, status, started_at)"
-        " VALUES (?, 1, ?, '[]', 'completed', '2026-01-01T00:00:00.000Z')",
-        ((f"u{i}", f"S{i:07d}") for i in range(n_sessions)),
-    )
-    first = conn.execute("SELECT min(id) FROM sessions WHERE participant LIKE 'S%'").fetchone()[0]
-    outcomes = ["success"] * 7 + ["fail", "partial", "abandoned"]
-    conn.executemany(
-        "INSERT INTO attempts (session_id, task_id, position, status, outcome, time_ms, errors,"
-        " assists, pauses, pause_ms, interruptions, seq_rating) VALUES"
-        " (?, ?, ?, 'ended', ?, ?, ?, ?, 0, 0, 0, ?)",
-        ((first + i // 5, tasks[i % 5], i % 5 + 1, rng.choice(outcomes),
-          int(rng.lognormvariate(11, 0.6)), rng.randrange(3), rng.randrange(2), rng.randint(1, 7))
-         for i in range(attempts)),
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO events (session_id, seq, run, kind, task_id, payload, mono_ms, at)"
-        " VALUES (?, ?, 1, ?, ?, '{}', ?, '2026-01-01T00:00:00.000Z')",
-        ((first + i // 25, i % 25 + 1, "assist_logged", tasks[(i // 5) % 5], i)
-         for i in range(attempts * 5)),
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO answers (session_id, questionnaire, item, task_id, value_num, event_seq,"
-        " answered_at) VALUES (?, 'sus', ?, '', ?, 0, '2026-01-01T00:00:00.000Z')",
-        ((first + s, f"sus{k}", rng.randint(1, 5)) for s in range(n_sessions) for k in range(1, 11)),
-    )
-    conn.execute("COMMIT")
-    db.close()
+ATTEMPTED = "('success', 'partial', 'fail', 'abandoned')"
+FLOOR = {
+    "tasks": f"""SELECT a.task_id, count(*), sum(a.outcome = 'success'), sum(a.outcome = 'abandoned'),
+        sum(a.errors), sum(a.errors > 0), sum(a.assists), count(a.seq_rating), sum(a.seq_rating)
+        FROM attempts a JOIN sessions s ON s.id = a.session_id
+        WHERE s.status = 'completed' AND a.outcome IN {ATTEMPTED} GROUP BY a.task_id""",
+    "times": """SELECT a.task_id, a.time_ms FROM attempts a JOIN sessions s ON s.id = a.session_id
+        WHERE s.status = 'completed' AND a.outcome = 'success' AND a.time_ms > 0""",
+    "sus": "SELECT session_id, "
+           + ", ".join(f"max(CASE item WHEN 'sus{i}' THEN value_num END)" for i in range(1, 11))
+           + ", sum(declined) FROM answers WHERE questionnaire = 'sus' AND task_id = ''"
+             " GROUP BY session_id",
+}  # fmt: skip
+"""The floor's queries (each fetched whole, as Python tuples)."""
 
 
 def _rss_mb() -> float:
@@ -89,78 +63,126 @@ def _child(*args: str) -> dict[str, float]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def time_summary(path: Path, repeat: int) -> dict[str, float]:
-    """In its own process, so the peak RSS is the summary's alone (plus the interpreter)."""
+def _floor(path: Path) -> None:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for sql in FLOOR.values():
+            conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def _ours(path: Path) -> None:
     from usetest.analysis import summarise
 
-    floor, summ = [], []
-    for _ in range(repeat):
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        t0 = time.perf_counter()
-        conn.execute(GROUP_BY).fetchall()
-        floor.append(time.perf_counter() - t0)
+    summarise(path)
+
+
+def _ours_checked(path: Path) -> None:
+    """The summary on a connection already open (the store's check of the file left out):
+    what ``summarise`` does after ``store.open_read``."""
+    from usetest.analysis import _summarise, read_summary_tables
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        _summarise(read_summary_tables(conn))
+    finally:
         conn.close()
-        t0 = time.perf_counter()
-        summarise(path)
-        summ.append(time.perf_counter() - t0)
-    return {"group_by_s": statistics.median(floor), "summarise_s": statistics.median(summ),
-            "summarise_rss_mb": _rss_mb()}  # fmt: skip
 
 
-def time_export(path: Path) -> dict[str, float]:
-    from usetest.export import export
+def _check(path: Path) -> None:
+    from usetest.store import open_read
 
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        export(path, Path(tmp) / "out", "parquet")
-        return {"parquet_export_s": time.perf_counter() - t0, "export_rss_mb": _rss_mb()}
+    open_read(path).close()
 
 
-def measure(attempts: int, repeat: int) -> dict[str, float]:
+RUNS = {"floor": _floor, "ours": _ours, "ours_checked": _ours_checked, "check": _check}
+
+
+def time_runs(path: Path, repeat: int) -> dict[str, list[float]]:
+    """Interleaved runs of every measure, ``repeat`` rounds (after one warm-up round)."""
+    times: dict[str, list[float]] = {name: [] for name in RUNS}
+    for round_ in range(repeat + 1):
+        for name, run in RUNS.items():
+            t0 = time.perf_counter()
+            run(path)
+            if round_:
+                times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def _line(figure: str, ours: float, floor: float, unit: str = "s") -> str:
+    fmt = "{:.3f}" if unit == "s" else "{:.0f}"
+    return (f"{figure} | {fmt.format(ours)} {unit} | {fmt.format(floor)} {unit}"
+            f" | {ours / floor:.2f}x")  # fmt: skip
+
+
+def measure(attempts: int, repeat: int) -> list[str]:
+    label = f"{attempts // 1000}k" if attempts < 1_000_000 else f"{attempts // 1_000_000}M"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         t0 = time.perf_counter()
         _child("--build", str(attempts), str(path))
         built = time.perf_counter() - t0
-        baseline = _child("--baseline")["rss_mb"]
-        return {"attempts": attempts, "build_s": built, "baseline_rss_mb": baseline,
-                **_child("--summarise", str(path), "--repeat", str(repeat)),
-                **_child("--export", str(path))}  # fmt: skip
+        times = _child("--time", str(path), "--repeat", str(repeat))
+        rss = {name: _child("--rss", name, str(path))["rss_mb"]
+               for name in ("floor", "ours", "ours_checked")}
+    med = {name: statistics.median(v) for name, v in times.items()}
+    spread = {name: (max(v) - min(v)) / statistics.median(v) for name, v in times.items()}
+    lines = [
+        _line(f"summarise {label} attempts", med["ours"], med["floor"]),
+        _line(f"summarise {label} attempts, file already checked", med["ours_checked"],
+              med["floor"]),
+        _line(f"store check of the file (open_read) {label} attempts", med["check"],
+              med["floor"]),
+        _line(f"summarise {label} attempts peak RSS", rss["ours"], rss["floor"], "MB"),
+        _line(f"summarise {label} attempts, file already checked, peak RSS",
+              rss["ours_checked"], rss["floor"], "MB"),
+        f"  ({label}: built in {built:.1f} s; per 1,000 attempts: summarise "
+        f"{med['ours'] / attempts * 1e6:.2f} ms, already checked "
+        f"{med['ours_checked'] / attempts * 1e6:.2f} ms, floor {med['floor'] / attempts * 1e6:.2f}"
+        f" ms; spread (max-min)/median over {repeat} runs: "
+        + ", ".join(f"{k} {v:.0%}" for k, v in spread.items()) + ")",
+    ]  # fmt: skip
+    return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="summarise and Parquet export timings")
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser = argparse.ArgumentParser(description="the study summary beside its SQL floor")
+    parser.add_argument("--sizes", default="10000,100000", help="attempts, comma-separated")
+    parser.add_argument("--large", action="store_true", help="add 1,000,000 attempts")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--summarise", help=argparse.SUPPRESS)
-    parser.add_argument("--export", help=argparse.SUPPRESS)
+    parser.add_argument("--time", help=argparse.SUPPRESS)
+    parser.add_argument("--rss", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build:
-        build(Path(args.build[1]), int(args.build[0]))
+        from tests.studydata import build_rich
+
+        build_rich(Path(args.build[1]), int(args.build[0]))
         print("{}")
         return
-    if args.summarise:
-        print(json.dumps(time_summary(Path(args.summarise), args.repeat)))
+    if args.time:
+        print(json.dumps(time_runs(Path(args.time), args.repeat)))
         return
-    if args.export:
-        print(json.dumps(time_export(Path(args.export))))
+    if args.rss:
+        import usetest.analysis  # the same imports on both sides
+
+        RUNS[args.rss[0]](Path(args.rss[1]))
+        print(json.dumps({"rss_mb": _rss_mb()}))
         return
-    if args.baseline:  # the same imports, no work: what the interpreter and libraries take
-        import usetest.analysis
-        import usetest.export  # noqa: F401
+    if args.baseline:
+        import usetest.analysis  # noqa: F401
 
         print(json.dumps({"rss_mb": _rss_mb()}))
         return
-    print(f"{'attempts':>9} {'GROUP BY s':>11} {'summarise s':>12} {'ratio':>6} {'RSS MB':>7}"
-          f" {'parquet s':>10} {'RSS MB':>7}   (RSS: peak of the process; imports alone "
-          f"{_child('--baseline')['rss_mb']:.0f} MB)")  # fmt: skip
-    for size in (int(s) for s in args.sizes.split(",")):
-        r = measure(size, args.repeat)
-        print(f"{size:>9} {r['group_by_s']:>11.3f} {r['summarise_s']:>12.3f}"
-              f" {r['summarise_s'] / r['group_by_s']:>5.1f}x {r['summarise_rss_mb']:>7.0f}"
-              f" {r['parquet_export_s']:>10.3f} {r['export_rss_mb']:>7.0f}")  # fmt: skip
+    sizes = [int(s) for s in args.sizes.split(",")] + ([1_000_000] if args.large else [])
+    print(f"# summary vs plain-SQL floor; medians of {args.repeat} interleaved runs; peak RSS "
+          f"of a fresh process (imports alone: {_child('--baseline')['rss_mb']:.0f} MB)")  # fmt: skip
+    for size in sizes:
+        for line in measure(size, args.repeat):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":
