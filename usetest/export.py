@@ -2,7 +2,13 @@
 
 One file per table (one sheet per table in a workbook), plus ``metadata.json`` saying what was
 exported, from which database, and whether it was pseudonymised. Files are created 0600: they
-hold participant data. Tables are streamed in chunks, so memory stays flat on large studies.
+hold participant data.
+
+The database tables are streamed without pandas: rows are read in batches (``fetchmany``) and
+written as they come — Parquet as Arrow record batches (pyarrow's ``ParquetWriter``), CSV
+formatted by Arrow compute or, without pyarrow, by the csv module (the same bytes), JSON a
+record at a time, xlsx a row at a time in openpyxl's write-only mode — so memory stays flat on
+large studies. The summary tables come once from :mod:`usetest.analysis` (small DataFrames).
 
 Everything comes from one read transaction (the files and ``metadata.json`` agree, even while a
 session is being logged) and goes through :mod:`usetest.outfiles` (no planted link followed;
@@ -10,7 +16,7 @@ written under temporary names, renamed when all are complete). Text cells that a
 would run as formulas are neutralised in CSV and xlsx unless ``raw_formulas=True``.
 
 Every column has one kind (:data:`KINDS`: UTC timestamp, boolean, nullable integer, float,
-text), planned once per table and written alike in every format (:func:`typed`); the workbook
+text), planned once per table (:func:`_db_plan`) and written alike in every format; the workbook
 adds an About sheet and number formats (:func:`xlsx_format`). :func:`export_studies` writes
 several studies into one Parquet dataset partitioned by study.
 
@@ -32,10 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-import pandas as pd
-
-from usetest import __version__
-from usetest.analysis import connect
+from usetest import __version__, dictionary
 from usetest.errors import UsetestError
 from usetest.outfiles import OutputError, Staged, private_dir
 from usetest.store import TABLES
@@ -72,9 +75,16 @@ def _formula_like(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_START)
 
 
-def neutralised(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with every text cell that begins with :data:`FORMULA_START` prefixed with ``'``
-    (OWASP's rule): a spreadsheet shows the text instead of running it. Numbers stay numbers."""
+def _neutral(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def neutralised(df: Any) -> Any:
+    """``df`` (a DataFrame) with every text cell that begins with :data:`FORMULA_START`
+    prefixed with ``'`` (OWASP's rule): a spreadsheet shows the text instead of running it.
+    Numbers stay numbers. (The export itself applies the same rule to its row stream.)"""
+    import pandas as pd
+
     out = df
     for column in df.columns:
         values = df[column]
@@ -83,8 +93,7 @@ def neutralised(df: pd.DataFrame) -> pd.DataFrame:
         if values.map(_formula_like).any():
             if out is df:
                 out = df.copy()
-            out[column] = pd.Series(["'" + v if _formula_like(v) else v for v in values],
-                                    index=values.index, dtype=object)  # fmt: skip
+            out[column] = pd.Series([_neutral(v) for v in values], index=values.index, dtype=object)
     return out
 
 
@@ -112,6 +121,11 @@ _NUMERIC_NAMES = re.compile(
 """Summary columns that hold numbers: read so when no row has a value (else they are text)."""
 _TIMESTAMP_TEXT = ("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][T ]"
                    "[0-9][0-9]:[0-9][0-9]*")  # fmt: skip
+_CANONICAL_TEXT = "????-??-??T??:??:??.???Z"
+"""How the store writes a moment (``2026-01-05T09:00:00.000Z``). The store's check of a file
+(:func:`usetest.store.verify`, run by every read) has made sure that a moment is a text SQLite
+reads as a time, so this pattern is enough to tell the store's own form: such a value is
+written as it is; any other (a hand edit: ``2026-01-05 11:00+02:00``) is converted to it once."""
 
 
 def is_timestamp_column(name: str) -> bool:
@@ -119,38 +133,98 @@ def is_timestamp_column(name: str) -> bool:
     return name == "at" or name.endswith("_at") or name == "first_used"
 
 
-def _db_kinds(conn: Any, table: str) -> tuple[dict[str, str], list[str]]:
-    """Each column's kind from its SQLite type and name, and the columns kept as text because
-    a value does not fit (SQLite stores what it is given: a hand-edited or damaged database can
-    hold ``"soon"`` in a time or ``"x"`` in a count); one indexed-free scan per typed column."""
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class TablePlan:
+    """How one database table is read and written: each column's kind, the columns kept as
+    text because a value does not fit (``as_text``), the text columns holding other values
+    (``to_text``: shown as text, as ``str`` gives them), and the moments not in the store's own
+    form (``moments``: column -> {as stored: ISO 8601 UTC with milliseconds})."""
+
+    def __init__(self, kinds: dict[str, str], as_text: list[str], to_text: set[str],
+                 moments: dict[str, dict[str, str]]) -> None:  # fmt: skip
+        self.kinds, self.as_text, self.to_text, self.moments = kinds, as_text, to_text, moments
+
+
+def _db_plan(conn: Any, table: str) -> TablePlan:
+    """Each column's kind from its SQLite type and name, and what a value that does not fit
+    becomes (SQLite stores what it is given: a hand-edited database can hold ``"now"``, which
+    SQLite reads as a time, in a time column: that column is exported as text, as stored).
+
+    The store's check of every file it opens (:func:`usetest.store.verify`) has already made
+    sure that INTEGER columns hold integers, TEXT columns texts and moments texts SQLite reads
+    as times; what is left (a moment in another form than the store's, a flag other than 0 or
+    1) is looked for in one scan of the table for all its columns at once, and only a table
+    where it finds something is looked at column by column."""
     kinds: dict[str, str] = {}
-    as_text: list[str] = []
+    checks: dict[str, tuple[str, str]] = {}  # column -> (odd in the fast sense, misfit)
+    to_text: set[str] = set()
     for _, name, sql_type, *_ in conn.execute(f"PRAGMA table_info({table})").fetchall():
-        q = '"' + name.replace('"', '""') + '"'
+        q = _quoted(name)
         sql_type = (sql_type or "").upper()
         if is_timestamp_column(name):
-            kind = "timestamp"
-            misfit = (f"NOT (typeof({q}) = 'text' AND {q} GLOB '{_TIMESTAMP_TEXT}' "
-                      f"AND julianday({q}) IS NOT NULL)")  # fmt: skip
+            kinds[name] = "timestamp"
+            checks[name] = (
+                f"NOT (typeof({q}) = 'text' AND {q} GLOB '{_CANONICAL_TEXT}')",
+                f"NOT (typeof({q}) = 'text' AND {q} GLOB '{_TIMESTAMP_TEXT}' "
+                f"AND julianday({q}) IS NOT NULL)")  # fmt: skip
         elif sql_type == "INTEGER" and name in FLAGS:
-            kind, misfit = "bool", f"NOT (typeof({q}) = 'integer' AND {q} IN (0, 1))"
+            kinds[name] = "bool"
+            checks[name] = (f"NOT (typeof({q}) = 'integer' AND {q} IN (0, 1))",) * 2
         elif sql_type == "INTEGER":
-            kind, misfit = "int", f"typeof({q}) != 'integer'"
+            kinds[name] = "int"
         elif sql_type == "REAL":
-            kind, misfit = "float", f"typeof({q}) NOT IN ('integer', 'real')"
+            kinds[name] = "float"
+            checks[name] = (f"typeof({q}) NOT IN ('integer', 'real')",) * 2
         else:
             kinds[name] = "text"
+            if sql_type != "TEXT":  # no such column today: any value, shown as str shows it
+                to_text.add(name)
+    plan = TablePlan(kinds, [], to_text, {})
+    if not checks:
+        return plan
+    anything = " OR ".join(f"({_quoted(c)} IS NOT NULL AND {odd})" for c, (odd, _) in checks.items())
+    if conn.execute(f"SELECT 1 FROM {table} WHERE {anything} LIMIT 1").fetchone() is None:
+        return plan
+    for name, (odd, misfit) in checks.items():
+        q = _quoted(name)
+        if conn.execute(f"SELECT 1 FROM {table} WHERE {q} IS NOT NULL AND {odd} LIMIT 1"
+                        ).fetchone() is None:  # fmt: skip
             continue
         bad = conn.execute(f"SELECT 1 FROM {table} WHERE {q} IS NOT NULL AND {misfit} LIMIT 1"
-                           ).fetchone()  # fmt: skip
-        kinds[name] = "text" if bad else kind
+                           ).fetchone() is not None  # fmt: skip
+        if not bad and kinds[name] == "timestamp":
+            moments = {raw: _utc_ms(raw) for (raw,) in conn.execute(
+                f"SELECT DISTINCT {q} FROM {table} WHERE {q} IS NOT NULL AND {odd}")}  # fmt: skip
+            bad = None in moments.values()
+            if not bad:
+                plan.moments[name] = moments  # type: ignore[assignment]
         if bad:
-            as_text.append(name)
-    return kinds, as_text
+            kinds[name] = "text"
+            plan.as_text.append(name)
+            plan.to_text.add(name)
+    return plan
 
 
-def _frame_kinds(df: pd.DataFrame) -> dict[str, str]:
+def _utc_ms(raw: str) -> str | None:
+    """An ISO 8601 moment as the store writes it (UTC, milliseconds, ``Z``); a moment without
+    an offset is UTC (as ``pandas.to_datetime(..., utc=True)`` reads it); None if it is none."""
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _frame_kinds(df: Any) -> dict[str, str]:
     """Each summary column's kind, from its name and values (the summary tables are small)."""
+    import pandas as pd
+
     kinds = {}
     for column in df.columns:
         name, values = str(column), df[column]
@@ -172,16 +246,20 @@ def _frame_kinds(df: pd.DataFrame) -> dict[str, str]:
     return kinds
 
 
-def _all_timestamps(values: pd.Series) -> bool:
+def _all_timestamps(values: Any) -> bool:
+    import pandas as pd
+
     if not all(isinstance(v, str) for v in values):
         return False
     return not pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce").isna().any()
 
 
-def typed(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
-    """``df`` with each column converted to its kind: timestamps ``datetime64[ms, UTC]``, ints
-    ``Int64``, bools ``boolean`` (both nullable), floats ``float64``, texts ``object`` holding
-    ``str`` or ``None``."""
+def typed(df: Any, kinds: dict[str, str]) -> Any:
+    """``df`` (a summary DataFrame) with each column converted to its kind: timestamps
+    ``datetime64[ms, UTC]``, ints ``Int64``, bools ``boolean`` (both nullable), floats
+    ``float64``, texts ``object`` holding ``str`` or ``None``."""
+    import pandas as pd
+
     out = {}
     for column in df.columns:
         values, kind = df[column], kinds.get(str(column), "text")
@@ -210,15 +288,106 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def iso_utc(values: pd.Series) -> pd.Series:
-    """Timestamps as ISO 8601 text in UTC with milliseconds and ``Z``, as the database keeps
-    them (``2026-01-05T09:00:00.000Z``); DuckDB and pandas read it back as a UTC timestamp."""
-    text: pd.Series = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+def iso_utc(values: Any) -> Any:
+    """Timestamps (a pandas Series) as ISO 8601 text in UTC with milliseconds and ``Z``, as the
+    database keeps them (``2026-01-05T09:00:00.000Z``); DuckDB and pandas read it back as a UTC
+    timestamp."""
+    text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
     return text.astype(object).where(values.notna(), None)
 
 
-CHUNK_ROWS = 100_000
-"""Rows read and written at a time: memory stays flat however large the events log is."""
+# ---------------------------------------------------------------------------------------------
+# The row stream: every table as batches of columns of plain Python values, one kind each.
+#
+#   timestamp  "2026-01-05T09:00:00.000Z" (UTC, milliseconds) or None
+#   bool       True / False / None        int    int or None
+#   float      float (inf kept) or None   text   str or None
+#
+# The database tables are read with fetchmany and never become DataFrames; the summary tables
+# (small, computed by usetest.analysis as DataFrames) are converted once. Every writer takes
+# the same stream, so the formats cannot drift apart.
+
+Batch = Sequence[Sequence[Any]]
+"""A batch of rows, column by column (one sequence of values per column)."""
+
+
+class Columns:
+    """What a writer needs to know about a table besides its rows: each column's kind (in
+    order) and whether text cells that a spreadsheet would run are neutralised."""
+
+    def __init__(self, kinds: dict[str, str], neutralise: bool = False) -> None:
+        self.kinds, self.neutralise = kinds, neutralise
+
+    def names(self) -> list[str]:
+        return list(self.kinds)
+
+    def get(self, name: str, default: str = "text") -> str:
+        return self.kinds.get(name, default)
+
+
+_BOOLS = {0: False, 1: True, None: None}
+
+
+def _db_batches(conn: Any, table: str, plan: TablePlan, columns: list[str],
+                maps: dict[str, dict[Any, Any]]) -> Iterator[Batch]:  # fmt: skip
+    """``table``'s ``columns`` in batches of :data:`CHUNK_ROWS` rows, each value as its kind
+    says; ``maps`` (column -> {value: replacement}) pseudonymises codes."""
+    cur = conn.execute(f"SELECT {', '.join(_quoted(c) for c in columns)} FROM {table}")
+    try:
+        while rows := cur.fetchmany(CHUNK_ROWS):
+            batch: list[Sequence[Any]] = list(zip(*rows, strict=True))
+            for i, name in enumerate(columns):
+                kind = plan.kinds[name]
+                if name in maps:
+                    replace = maps[name]
+                    batch[i] = [None if v is None else replace.get(v) for v in batch[i]]
+                elif kind == "bool":
+                    batch[i] = [_BOOLS[v] for v in batch[i]]
+                elif kind == "float":
+                    batch[i] = [None if v is None else float(v) for v in batch[i]]
+                elif name in plan.moments:
+                    moments = plan.moments[name]
+                    batch[i] = [moments.get(v, v) for v in batch[i]]
+                elif name in plan.to_text:
+                    batch[i] = [v if v is None or isinstance(v, str) else _as_text(v)
+                                for v in batch[i]]  # fmt: skip
+            del rows
+            yield batch
+    finally:
+        # also when the export stops half-way (the generator is closed, maybe after the
+        # connection): never an "Exception ignored" on the way out
+        with contextlib.suppress(Exception):
+            cur.close()
+
+
+def _frame_batch(df: Any, kinds: dict[str, str]) -> Batch:
+    """A summary table (typed by :func:`typed`) as one batch of plain values."""
+    batch = []
+    for column in df.columns:
+        values, kind = df[column], kinds.get(str(column), "text")
+        if kind == "timestamp":
+            batch.append(list(iso_utc(values)))
+            continue
+        plain = values.astype(object).where(values.notna(), None).tolist()
+        if kind == "int":
+            plain = [None if v is None else int(v) for v in plain]
+        elif kind == "bool":
+            plain = [None if v is None else bool(v) for v in plain]
+        elif kind == "float":
+            plain = [None if v is None or math.isnan(v) else float(v) for v in plain]
+        batch.append(plain)
+    return batch
+
+
+def _has_arrow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+CHUNK_ROWS = 20_000
+"""Rows read and written at a time: memory stays flat however large the events log is (and a
+batch of 20,000 rows is as fast to write as a bigger one)."""
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, one of them the header
 # Every table but the scenario texts (summary_versions says which version each session ran).
 DB_TABLES = tuple(t for t in TABLES if t != "scenarios")
@@ -236,9 +405,12 @@ def export(
     ``participants`` if given), counted from ``recording_start`` if given: see
     :func:`export_markers`.
 
-    Database tables are streamed in chunks of :data:`CHUNK_ROWS` rows (CSV, JSON, Parquet), so
-    a study of millions of events exports in constant memory. ``progress(done, total)`` is
-    called with row counts as the export goes.
+    Database tables are streamed: rows are read :data:`CHUNK_ROWS` at a time and written as
+    they come (Parquet through Arrow record batches, CSV through Arrow or the csv module, JSON
+    a record at a time, xlsx a row at a time), never as DataFrames, so a study of millions of
+    events exports in constant memory. The summary tables are computed once. A workbook whose
+    tables do not fit a sheet is refused before anything else is read. ``progress(done,
+    total)`` is called with row counts as the export goes.
 
     Everything is read in one read transaction, so the files and ``metadata.json`` agree even
     while sessions are being logged. Files are written under temporary names and renamed
@@ -261,26 +433,26 @@ def export(
         what = "--recording-start" if recording_start is not None else "--participant"
         raise ExportError(f"{what} is for recording markers (--format vtt or srt); the tables are "
                           "exported whole")  # fmt: skip
-    if fmt == "parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError as exc:
-            raise ExportError("Parquet needs pyarrow: pip install 'usetest[parquet]' (or pip "
-                              "install pyarrow)") from exc  # fmt: skip
+    if fmt == "parquet" and not _has_arrow():
+        raise ExportError("Parquet needs pyarrow: pip install 'usetest[parquet]' (or pip "
+                          "install pyarrow)")  # fmt: skip
+    from usetest.analysis import connect
+
     out = Path(out_dir)
     conn = connect(db_path)
+    streamed: Streamed = []
     try:
         # one snapshot for every table, the summaries and the counts in metadata.json
         conn.execute("BEGIN")
-        summaries = _summary_tables(conn, profile)
         counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in DB_TABLES}
-        if fmt == "xlsx":
+        if fmt == "xlsx":  # before any heavy work: the counts are cheap, the summary is not
             too_big = {t: n for t, n in counts.items() if n > EXCEL_MAX_ROWS}
             if too_big:
                 raise ExportError(
                     f"{', '.join(f'{t} has {n:,} rows' for t, n in too_big.items())}: more than "
                     "an Excel sheet holds (1,048,576) — export as parquet or csv instead"
                 )  # fmt: skip
+        summaries = _summary_tables(conn, profile)
         salt = salt or secrets.token_hex(16)
         codes = ({c: pseudonym(c, salt) for (c,) in conn.execute("SELECT participant FROM sessions")}
                  if pseudonymise else {})  # fmt: skip
@@ -304,32 +476,24 @@ def export(
             summaries.pop("summary_free_text")  # the answers are free text
             dropped["summary_free_text"] = ["*"]
         neutralise = fmt in FORMULA_FORMATS and not raw_formulas
-        # every column typed once for every format (a plan per table: chunks agree)
-        plans = {t: _db_kinds(conn, t) for t in DB_TABLES}
-        kinds = {t: {c: k for c, k in plan[0].items()
+        # every column typed once for every format (a plan per table: batches agree)
+        plans = {t: _db_plan(conn, t) for t in DB_TABLES}
+        kinds = {t: {c: k for c, k in plan.kinds.items()
                      if not (pseudonymise and c in FREE_TEXT.get(t, []))}
                  for t, plan in plans.items()}  # fmt: skip
-        as_text = {t: plan[1] for t, plan in plans.items() if plan[1]}
+        as_text = {t: plan.as_text for t, plan in plans.items() if plan.as_text}
+        summary_rows: dict[str, int] = {}
+        summary_batches: dict[str, Batch] = {}
         for name, df in summaries.items():
             kinds[name] = _frame_kinds(df)
-            summaries[name] = typed(df, kinds[name])
+            summary_rows[name] = len(df)
+            summary_batches[name] = _frame_batch(typed(df, kinds[name]), kinds[name])
+        del summaries
 
-        about = _about(conn, db_path, [*DB_TABLES, *summaries], profile, pseudonymise,
+        about = _about(conn, db_path, [*DB_TABLES, *summary_batches], profile, pseudonymise,
                        neutralise) if fmt == "xlsx" else []  # fmt: skip
-
-        def chunks(table: str) -> Iterator[pd.DataFrame]:
-            for chunk in pd.read_sql_query(f"SELECT * FROM {table}", conn, chunksize=CHUNK_ROWS):
-                if pseudonymise:
-                    chunk = chunk.drop(columns=FREE_TEXT.get(table, []))
-                    if table == "sessions":  # a moderator's name is personal data too
-                        chunk = chunk.assign(participant=chunk["participant"].map(codes),
-                                             moderator=chunk["moderator"].map(moderators))  # fmt: skip
-                chunk = typed(chunk, kinds[table])
-                yield neutralised(chunk) if neutralise else chunk
-
-        if neutralise:
-            summaries = {name: neutralised(df) for name, df in summaries.items()}
-        total = sum(counts.values()) + sum(len(df) for df in summaries.values())
+        maps = ({"participant": codes, "moderator": moderators} if pseudonymise else {})
+        total = sum(counts.values()) + sum(summary_rows.values())
         done = 0
 
         def tick(rows: int) -> None:
@@ -338,21 +502,27 @@ def export(
             if progress is not None:
                 progress(done, total)
 
+        streamed += [
+            (t, _db_batches(conn, t, plans[t], list(kinds[t]), maps if t == "sessions" else {}),
+             Columns(kinds[t], neutralise)) for t in DB_TABLES]  # fmt: skip
+        streamed += [(name, iter([batch]), Columns(kinds[name], neutralise))
+                     for name, batch in summary_batches.items()]  # fmt: skip
         staged = Staged(out)
         try:
             with _writing(staged, "the export"):
-                written = _write(staged, fmt, [(t, chunks(t), kinds[t]) for t in DB_TABLES],
-                                 summaries, kinds, tick, about=about)  # fmt: skip
-                rows = {**counts, **{name: len(df) for name, df in summaries.items()}}
+                written = _write(staged, fmt, streamed, tick, about=about)
+                rows = {**counts, **summary_rows}
                 meta = _metadata(db_path, fmt, rows, pseudonymise, dropped, neutralise, as_text,
                                  study=_study_of(conn))  # fmt: skip
                 with staged.open("metadata.json") as f:  # last: its presence says "complete"
                     f.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
                 written.append(out / "metadata.json")
+        except _BadMoment as exc:
+            raise ExportError(f"{exc}; {staged.what_is_left()}") from None
         except Exception as exc:  # a row SQLite cannot give back: damage no cheap check sees
             import sqlite3
 
-            if not isinstance(exc, sqlite3.DatabaseError | pd.errors.DatabaseError):
+            if not isinstance(exc, sqlite3.DatabaseError):
                 raise
             what = str(exc) if len(str(exc)) < 160 else str(exc)[:160] + " …"
             raise ExportError(f"{db_path} could not be read ({what}): it is damaged — restore "
@@ -361,6 +531,10 @@ def export(
         raise ExportInterrupted(f"export interrupted while reading {db_path}: nothing in {out} "
                                 "was changed") from None  # fmt: skip
     finally:
+        for _, parts, _ in streamed:  # readers left half-way by a failure: closed first
+            close = getattr(parts, "close", None)
+            if close is not None:
+                close()
         conn.close()  # ends the read transaction
     return written
 
@@ -382,9 +556,12 @@ def _flat(figures: dict[str, Any]) -> dict[str, Any]:
             "target_p": target.get("p"), "target_confidence": target.get("confidence")}  # fmt: skip
 
 
-def _summary_tables(conn: Any, profile: dict[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
-    """The summary tables, computed from the export's own read of the database (``conn``, in
-    its read transaction), as :func:`usetest.analysis.study_results` computes them."""
+def _summary_tables(conn: Any, profile: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The summary tables (DataFrames), computed once from the export's own read of the
+    database (``conn``, in its read transaction), as :func:`usetest.analysis.study_results`
+    computes them."""
+    import pandas as pd
+
     from usetest.analysis import read_summary_tables, results_from_tables
 
     summary, comparisons = results_from_tables(read_summary_tables(conn), profile=profile)
@@ -431,87 +608,165 @@ def _summary_tables(conn: Any, profile: dict[str, list[str]] | None = None) -> d
     return tables
 
 
-Streamed = list[tuple[str, Iterator[pd.DataFrame], dict[str, str]]]
+Streamed = list[tuple[str, Iterator[Batch], Columns]]
 
 
-def _write(staged: Staged, fmt: str, streamed: Streamed, summaries: dict[str, pd.DataFrame],
-           kinds: dict[str, dict[str, str]], tick: Callable[[int], None], *,
+def _write(staged: Staged, fmt: str, streamed: Streamed, tick: Callable[[int], None], *,
            about: list[tuple[str, str]]) -> list[Path]:  # fmt: skip
     """Every table into ``staged`` (one file each; one workbook for xlsx); the final paths."""
-    everything = [*streamed, *((name, iter([df]), kinds[name]) for name, df in summaries.items())]
     if fmt == "xlsx":  # at most a sheet's worth of rows per table (checked above)
         with staged.open("usetest-export.xlsx", "wb") as f:
-            _xlsx(f, everything, tick, about)
+            _xlsx(f, streamed, tick, about)
         return [staged.folder / "usetest-export.xlsx"]
     write = {"csv": _csv, "json": _json, "parquet": _parquet}[fmt]
     written = []
-    for name, parts, types in everything:
-        with staged.open(f"{name}.{fmt}", "wb" if fmt == "parquet" else "w",
-                         **({} if fmt == "parquet" else {"newline": ""})) as f:  # fmt: skip
-            write(f, parts, types, tick)
+    for name, parts, columns in streamed:
+        text = {"newline": ""} if fmt == "json" else {}  # JSON: "\n" on every system
+        with staged.open(f"{name}.{fmt}", "w" if fmt == "json" else "wb", **text) as f:
+            write(f, parts, columns, tick)
         written.append(staged.folder / f"{name}.{fmt}")
     return written
 
 
-def _as_csv(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
-    """Timestamps as ISO 8601 UTC text, booleans as ``true``/``false`` (as in JSON); integers
-    stay nullable integers, so pandas writes ``7``, not ``7.0``."""
-    out = df
-    for column in df.columns:
-        kind = kinds.get(str(column))
-        if kind == "timestamp":
-            out = out.assign(**{column: iso_utc(df[column])})
-        elif kind == "bool":
-            out = out.assign(**{column: df[column].map({True: "true", False: "false"})
-                                .astype(object).where(df[column].notna(), None)})  # fmt: skip
-    return out
+# ---------------------------------------------------------------------------------------------
+# CSV: RFC 4180 line ends (a text holding a lone carriage return is then quoted too; with "\n"
+# line ends the csv module leaves it bare, and a reader starts a new row there), quotes only
+# where needed (the csv module's QUOTE_MINIMAL), timestamps as ISO 8601 UTC text, booleans as
+# true/false, integers as 7 (never 7.0), floats as Python writes them (repr), missing as empty.
+# With pyarrow, a batch is formatted column by column in Arrow; without, row by row by the csv
+# module; the bytes are the same (tests/test_export_stream.py compares them).
+
+_CSV_SPECIAL = '[,"\r\n]'
+"""A field holding one of these is quoted (QUOTE_MINIMAL with ``\\r\\n`` line ends)."""
+_FORMULA_REGEX = r"^[=+\-@\t\r]"
+"""A text beginning with one of :data:`FORMULA_START` (RE2, for Arrow)."""
 
 
-def _csv(f: IO[str], parts: Iterator[pd.DataFrame], kinds: dict[str, str],
+def _csv(f: IO[bytes], parts: Iterator[Batch], columns: Columns,
          tick: Callable[[int], None]) -> None:  # fmt: skip
-    # RFC 4180 line ends: a text holding a lone carriage return is then quoted too (with "\n"
-    # line ends the csv module leaves it bare, and a reader starts a new row there)
-    header = True
-    for df in parts:
-        _as_csv(df, kinds).to_csv(f, index=False, header=header, lineterminator="\r\n")
-        header = False
-        tick(len(df))
-    if header and kinds:  # an empty table: still the header line
-        pd.DataFrame(columns=list(kinds)).to_csv(f, index=False, lineterminator="\r\n")
+    """One CSV file: the header, then every batch of ``parts``."""
+    if _has_arrow():
+        _csv_arrow(f, parts, columns, tick)
+    else:
+        _csv_python(f, parts, columns, tick)
 
 
-def _json(f: IO[str], parts: Iterator[pd.DataFrame], _: dict[str, str],
+def _csv_python(f: IO[bytes], parts: Iterator[Batch], columns: Columns,
+                tick: Callable[[int], None]) -> None:  # fmt: skip
+    import csv
+    import io
+
+    text = io.TextIOWrapper(f, encoding="utf-8", newline="", write_through=True)
+    try:
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(columns.names())
+        kinds = list(columns.kinds.values())
+        for batch in parts:
+            batch = list(batch)
+            for i, kind in enumerate(kinds):
+                if kind == "bool":
+                    batch[i] = [None if v is None else ("true" if v else "false") for v in batch[i]]
+                elif kind == "text" and columns.neutralise:
+                    batch[i] = [_neutral(v) for v in batch[i]]
+            rows = len(batch[0]) if batch else 0
+            writer.writerows(zip(*batch, strict=True))
+            tick(rows)
+    finally:
+        text.detach()  # the staged file is closed by its owner
+
+
+def _csv_arrow(f: IO[bytes], parts: Iterator[Batch], columns: Columns,
+               tick: Callable[[int], None]) -> None:  # fmt: skip
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names, kinds = columns.names(), list(columns.kinds.values())
+    f.write(_csv_lines([_csv_text(pa.array([n], pa.string()), False) for n in names], 1))
+    for batch in parts:
+        fields = []
+        for values, kind in zip(batch, kinds, strict=True):
+            if kind == "int":
+                fields.append(pa.array(values, pa.int64()).cast(pa.string()))
+            elif kind == "bool":
+                fields.append(pc.if_else(pa.array(values, pa.bool_()), "true", "false"))
+            elif kind == "float":
+                fields.append(pa.array([None if v is None else repr(v) for v in values], pa.string()))
+            elif kind == "timestamp":  # the store's own form: nothing to quote
+                fields.append(pa.array(values, pa.string()))
+            else:
+                fields.append(_csv_text(pa.array(values, pa.string()), columns.neutralise))
+        rows = len(batch[0]) if batch else 0
+        if fields:
+            f.write(_csv_lines(fields, rows))
+        tick(rows)
+
+
+def _csv_text(values: Any, neutralise: bool) -> Any:
+    """A text column as CSV fields: neutralised if asked, quoted where the csv module quotes."""
+    import pyarrow.compute as pc
+
+    if neutralise:
+        formula = pc.match_substring_regex(values, _FORMULA_REGEX)
+        if pc.any(formula).as_py():
+            values = pc.if_else(formula, pc.binary_join_element_wise("'", values, ""), values)
+    special = pc.match_substring_regex(values, _CSV_SPECIAL)
+    if pc.any(special).as_py():
+        quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+        values = pc.if_else(special, quoted, values)
+    return values
+
+
+def _csv_lines(fields: list[Any], rows: int) -> bytes | memoryview:
+    """The CSV lines of a batch (each field already formatted), as bytes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not rows:
+        return b""
+    if not fields:  # a table without columns: empty lines, as the csv module writes them
+        return b"\r\n" * rows
+    last = pc.fill_null(fields[-1], "")
+    if len(fields) == 1:  # a row of one empty field is written "" (else it is an empty line)
+        last = pc.if_else(pc.equal(last, ""), '""', last)
+    # the line end joins the last field (one copy of one column, not of every line)
+    fields = [*fields[:-1], pc.binary_join_element_wise(last, "\r\n", "")]
+    lines = (pc.binary_join_element_wise(*fields, ",", null_handling="replace",
+                                         null_replacement="")
+             if len(fields) > 1 else fields[0])  # fmt: skip
+    if not isinstance(lines, pa.Array):
+        lines = pa.array([lines.as_py()] * rows, pa.string())
+    _, offsets, data = lines.buffers()
+    offsets = memoryview(offsets).cast("i")  # int32 offsets: a batch is far below 2 GB
+    return memoryview(data)[offsets[lines.offset]:offsets[lines.offset + rows]]
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON.
+
+
+def _json(f: IO[str], parts: Iterator[Batch], columns: Columns,
           tick: Callable[[int], None]) -> None:  # fmt: skip
     """One JSON array of records, a record a line, each written by the json library (valid
     whatever the text holds); NaN and infinities as null, timestamps as ISO 8601 UTC text."""
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str).encode
+    names, kinds = columns.names(), list(columns.kinds.values())
+    floats = [i for i, kind in enumerate(kinds) if kind == "float"]
     f.write("[")
-    first = True
-    for df in parts:
-        columns = [str(c) for c in df.columns]
-        for row in df.itertuples(index=False, name=None):
-            record = {c: _json_value(v) for c, v in zip(columns, row, strict=True)}
-            f.write(("\n" if first else ",\n")
-                    + json.dumps(record, ensure_ascii=False, allow_nan=False, default=_json_default))  # fmt: skip
-            first = False
-        tick(len(df))
+    separator = "\n"
+    for batch in parts:
+        batch = list(batch)
+        for i in floats:
+            batch[i] = [v if v is None or math.isfinite(v) else None for v in batch[i]]
+        records = [encode(dict(zip(names, row, strict=True))) for row in zip(*batch, strict=True)]
+        if records:
+            f.write(separator + ",\n".join(records))
+            separator = ",\n"
+        tick(len(records))
     f.write("\n]\n")
 
 
-def _json_value(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _json_default(value: Any) -> Any:
-    return str(value)
-
+# ---------------------------------------------------------------------------------------------
+# Excel.
 
 XLSX_TIMESTAMP = "yyyy-mm-dd hh:mm:ss.000"
 XLSX_DURATION = "[h]:mm:ss.000"
@@ -538,6 +793,22 @@ def xlsx_format(name: str, kind: str) -> str | None:
     if kind == "float" and _PERCENT.fullmatch(name):
         return XLSX_PERCENT
     return None
+
+
+class _BadMoment(ExportError):
+    pass
+
+
+def _moment(value: str, column: str) -> datetime:
+    """A stored moment (``…Z``, UTC) as the naive date-time Excel shows (UTC, said in About).
+    SQLite reads a day that does not exist (``2026-02-30``) as a time; Excel and Parquet do
+    not: such a value (a hand edit) is refused with a message."""
+    try:
+        return datetime.fromisoformat(value[:-1] if value.endswith("Z") else value)
+    except ValueError:
+        raise _BadMoment(f"{column} holds {value!r}, which is no moment (a hand-edited "
+                         "database?): correct it, or export as csv or json, which keep it as "
+                         "stored") from None  # fmt: skip
 
 
 def _xlsx(f: IO[bytes], everything: Streamed, tick: Callable[[int], None],
@@ -570,40 +841,44 @@ def _xlsx(f: IO[bytes], everything: Streamed, tick: Callable[[int], None],
             c.font = bold
         return c
 
-    def converter(sheet: Any, name: str, kind: str) -> Callable[[Any], Any]:
+    def converter(sheet: Any, name: str, kind: str, neutralise: bool) -> Callable[[Any], Any]:
         number_format = xlsx_format(name, kind)
         scale = (MS_PER_DAY if _DURATION_MS.fullmatch(name) else 86_400
                  if number_format == XLSX_DURATION else None)  # fmt: skip
 
-        def convert(value: Any) -> Any:
-            if value is None or value is pd.NA or value is pd.NaT:
-                return None
-            if isinstance(value, str):
-                return text_cell(sheet, value)
-            if isinstance(value, pd.Timestamp):  # Excel has no time zones: UTC, said in About
-                value = value.tz_convert("UTC").tz_localize(None).to_pydatetime()
-            elif hasattr(value, "item"):
-                value = value.item()
-            if isinstance(value, float) and not math.isfinite(value):
-                return None
-            if not isinstance(value, (int, float, bool)) and not hasattr(value, "year"):
-                return text_cell(sheet, str(value))
-            if scale is not None and not isinstance(value, bool):
-                value = value / scale
-            if number_format is None:
-                return value
+        def formatted(value: Any) -> Any:
             c = WriteOnlyCell(sheet, value=value)
             c.number_format = number_format
             return c
 
-        return convert
+        if kind == "text":
+            def text(value: Any) -> Any:
+                if value is None:
+                    return None
+                return text_cell(sheet, _neutral(value) if neutralise else value)
 
-    def width(name: str, kind: str, sample: pd.Series | None) -> float:
+            return text
+        if kind == "timestamp":
+            return lambda value: None if value is None else formatted(_moment(value, name))
+        if kind == "bool":
+            return lambda value: value
+
+        def number(value: Any) -> Any:
+            if value is None or (isinstance(value, float) and not math.isfinite(value)):
+                return None
+            if scale is not None:
+                value = value / scale
+            return value if number_format is None else formatted(value)
+
+        return number
+
+    def width(name: str, kind: str, sample: Sequence[Any] | None, neutralise: bool) -> float:
         fmt = xlsx_format(name, kind)
         shown = {XLSX_TIMESTAMP: 23, XLSX_DURATION: 12, XLSX_PERCENT: 7}.get(fmt or "", 0)
         if kind == "text" and sample is not None and len(sample):
-            lengths = sample.dropna().map(lambda v: max(map(len, str(v).splitlines() or [""])))
-            shown = int(lengths.quantile(0.9)) if len(lengths) else 0
+            lengths = [max(map(len, (_neutral(v) if neutralise else v).splitlines() or [""]))
+                       for v in sample if v is not None]  # fmt: skip
+            shown = _quantile_90(lengths) if lengths else 0
         elif fmt is None and kind in ("int", "float"):
             shown = 10 if kind == "float" else 6
         return float(min(max(len(name) + 3, shown + 2, XLSX_LIMITS[0]), XLSX_LIMITS[1]))
@@ -618,29 +893,31 @@ def _xlsx(f: IO[bytes], everything: Streamed, tick: Callable[[int], None],
             cells = [text_cell(sheet, key, header=True), text_cell(sheet, value)]
             cells[1].alignment = wrap
             sheet.append(cells)
-        for name, parts, kinds in everything:
+        for name, parts, columns in everything:
             sheet = book.create_sheet(name[:31])
             first = next(parts, None)
-            columns = [str(c) for c in first.columns] if first is not None else list(kinds)
-            for i, column in enumerate(columns, start=1):
-                sample = first[column].head(1000) if first is not None else None
+            names = columns.names()
+            for i, column in enumerate(names, start=1):
+                sample = list(first[i - 1][:1000]) if first is not None else None
                 sheet.column_dimensions[get_column_letter(i)].width = width(
-                    column, kinds.get(column, "text"), sample)  # fmt: skip
+                    column, columns.get(column), sample, columns.neutralise)  # fmt: skip
             sheet.freeze_panes = "A2"
-            sheet.append([text_cell(sheet, c, header=True) for c in columns])
-            convert = [converter(sheet, c, kinds.get(c, "text")) for c in columns]
+            sheet.append([text_cell(sheet, c, header=True) for c in names])
+            convert = [converter(sheet, c, columns.get(c), columns.neutralise) for c in names]
             rows = 0
-            # hold one chunk at a time: the first is let go once written, like the others
-            chunks = iter(()) if first is None else _chain([first], parts)
+            # hold one batch at a time: the first is let go once written, like the others
+            batches = iter(()) if first is None else _chain([first], parts)
             first = sample = None
-            for df in chunks:
-                for row in df.itertuples(index=False, name=None):
+            for batch in batches:
+                n = 0
+                for row in zip(*batch, strict=True):
                     sheet.append([conv(v) for conv, v in zip(convert, row, strict=True)])
-                rows += len(df)
-                tick(len(df))
-                del df
-            if columns:
-                sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{rows + 1}"
+                    n += 1
+                rows += n
+                tick(n)
+                del batch
+            if names:
+                sheet.auto_filter.ref = f"A1:{get_column_letter(len(names))}{rows + 1}"
         # openpyxl's save_workbook, with our own archive so that it can be closed on failure
         archive = ZipFile(f, "w", ZIP_DEFLATED, allowZip64=True)
         ExcelWriter(book, archive).save()
@@ -661,68 +938,123 @@ def _xlsx(f: IO[bytes], everything: Streamed, tick: Callable[[int], None],
         raise
 
 
-def _chain(box: list[pd.DataFrame], rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+def _quantile_90(values: list[int]) -> int:
+    """The 90th percentile of ``values`` as numpy (and pandas) interpolate it, truncated."""
+    import numpy as np
+
+    return int(np.percentile(values, 90.0))
+
+
+def _chain(box: list[Batch], rest: Iterator[Batch]) -> Iterator[Batch]:
     yield box.pop()  # not kept in this frame while the rest are read
     yield from rest
 
 
+# ---------------------------------------------------------------------------------------------
+# Parquet.
+
 ARROW_KINDS = {"timestamp": ("timestamp", "ms", "UTC"), "bool": ("bool_",), "int": ("int64",),
                "float": ("float64",), "text": ("string",)}  # fmt: skip
+_PANDAS_TYPES = {"timestamp": ("datetimetz", "datetime64[ms]"), "bool": ("bool", "boolean"),
+                 "int": ("int64", "Int64"), "float": ("float64", "float64"),
+                 "text": ("unicode", "object")}  # fmt: skip
+"""How pandas reads each kind back (``pd.read_parquet``): nullable Int64 and boolean, UTC
+times, strings as objects: the ``pandas`` schema metadata pandas itself writes for them."""
 
 
 def arrow_schema(kinds: dict[str, str], columns: Sequence[str] | None = None) -> Any:
     """The Parquet schema of a table: ``timestamp[ms, tz=UTC]``, ``bool``, ``int64``,
-    ``double``, ``string``, every column nullable."""
+    ``double``, ``string``, every column nullable; with the ``pandas`` metadata that makes
+    ``pd.read_parquet`` give nullable integers and booleans."""
     import pyarrow as pa
 
     def arrow(kind: str) -> Any:
         name, *args = ARROW_KINDS[kind]
         return getattr(pa, name)(*args) if name != "timestamp" else pa.timestamp("ms", tz="UTC")
 
-    return pa.schema([(c, arrow(kinds.get(c, "text"))) for c in (columns or list(kinds))])
+    names = list(columns or list(kinds))
+    return pa.schema([(c, arrow(kinds.get(c, "text"))) for c in names],
+                     metadata={b"pandas": json.dumps(_pandas_metadata(kinds, names)).encode()})
 
 
-def _parquet(f: IO[bytes], parts: Iterator[pd.DataFrame], kinds: dict[str, str],
+def _pandas_metadata(kinds: dict[str, str], names: list[str]) -> dict[str, Any]:
+    import importlib.metadata
+
+    import pyarrow as pa
+
+    try:
+        pandas_version = importlib.metadata.version("pandas")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - pandas is a dependency
+        pandas_version = None
+    columns = []
+    for name in names:
+        kind = kinds.get(name, "text")
+        pandas_type, numpy_type = _PANDAS_TYPES[kind]
+        columns.append({"name": name, "field_name": name, "pandas_type": pandas_type,
+                        "numpy_type": numpy_type,
+                        "metadata": {"timezone": "UTC"} if kind == "timestamp" else None})  # fmt: skip
+    return {"index_columns": [], "column_indexes": [], "columns": columns, "attributes": {},
+            "creator": {"library": "pyarrow", "version": pa.__version__},
+            "pandas_version": pandas_version}  # fmt: skip
+
+
+def _arrow_batch(batch: Batch, schema: Any, kinds: list[str]) -> Any:
+    import pyarrow as pa
+
+    arrays = []
+    for values, field, kind in zip(batch, schema, kinds, strict=True):
+        if kind == "timestamp":  # the store's ISO 8601 text, parsed by Arrow
+            try:
+                arrays.append(pa.array(values, pa.string()).cast(field.type))
+            except pa.ArrowInvalid:
+                for value in values:  # the first value Arrow refused: say which
+                    if value is not None:
+                        _moment(value, field.name)
+                raise
+        else:
+            arrays.append(pa.array(values, field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+PARQUET_ROW_GROUP = 100_000
+"""Rows per Parquet row group (at least): readers skip and read in row groups, and a few big
+ones read faster than many small ones; the batches of a group are held as Arrow arrays."""
+
+
+def _parquet(f: IO[bytes], parts: Iterator[Batch], columns: Columns,
              tick: Callable[[int], None]) -> None:  # fmt: skip
-    """A Parquet file written row group by row group, every chunk with the table's one
-    schema (:func:`arrow_schema`)."""
+    """A Parquet file written as Arrow record batches, :data:`PARQUET_ROW_GROUP` rows to a row
+    group, every batch with the table's one schema (:func:`arrow_schema`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    writer = None
+    schema = arrow_schema(columns.kinds)
+    kinds = list(columns.kinds.values())
+    writer = pq.ParquetWriter(f, schema)
     try:
-        for df in parts:
-            schema = arrow_schema(kinds, [str(c) for c in df.columns])
-            table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(f, table.schema)
-            writer.write_table(table)
-            tick(len(df))
-        if writer is None:  # an empty table: still a file, with the columns
-            writer = pq.ParquetWriter(f, arrow_schema(kinds))
+        pending: list[Any] = []  # batches of one row group to come
+        written = 0
+        for batch in parts:
+            pending.append(_arrow_batch(batch, schema, kinds))
+            rows = pending[-1].num_rows
+            if sum(b.num_rows for b in pending) >= PARQUET_ROW_GROUP:
+                writer.write_table(pa.Table.from_batches(pending, schema))
+                pending = []
+            written += rows
+            tick(rows)
+        if pending or not written:  # an empty table: still a row group, with the columns
+            writer.write_table(pa.Table.from_batches(pending, schema))
     except BaseException:
         # the temporary file is removed: closing only releases the writer
-        if writer is not None:
-            with contextlib.suppress(Exception):
-                writer.close()
+        with contextlib.suppress(Exception):
+            writer.close()
         raise
     writer.close()
 
 
 SHEETS = {
-    "scenarios": "the scenario texts",
-    "sessions": "one row per session: participant code, moderator, condition, task order, "
-                "status, when it started and ended",
-    "events": "the append-only log: every key the moderator pressed, in order (seq), with its "
-              "time (at) and details (payload, JSON)",
-    "attempts": "one row per session and task: outcome, time on task, errors, assists, pauses, "
-                "SEQ rating, time limit",
-    "answers": "every questionnaire answer (value_num or value_text; declined if the "
-               "participant declined it)",
-    "errors": "every error logged, with its type and note",
-    "notes": "every note, quote and problem (severity 0–4), with who wrote it",
-    "withdrawals": "what is left of withdrawn participants (no code, no answers)",
-    "observer_notes": "notes sent by observers (usetest observe)",
+    # the database's own tables: the data dictionary's words (as in Datasette)
+    **{table: dictionary.TABLES[table] for table in TABLES},
     "summary_tasks": "per task: completion with its adjusted-Wald interval, time on task, "
                      "errors, assists, SEQ, CSAT, CES and targets",
     "summary_sus": "per participant: SUS score, learnability, usability and grade",
@@ -865,6 +1197,8 @@ def export_studies(
     """
     import shutil
     import tempfile
+
+    from usetest.analysis import connect
 
     if not db_paths:
         raise ExportError("no database given: name one or more study databases")

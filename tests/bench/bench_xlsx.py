@@ -5,12 +5,12 @@ Run on demand (not part of the test suite):
 
     .venv/bin/python -m tests.bench.bench_xlsx [--sizes 20000,200000]
 
-For each size: build a database of N attempts (5 events per attempt, SUS answers per session;
-the same synthetic study as ``bench_analysis``), then, in a fresh process, export it as xlsx
-and read that process's peak RSS and the time taken; then the same for a CSV export, whose
-peak is what the summary tables and the chunked reads cost without the workbook. The baseline
-is a fresh process that imports usetest's export and openpyxl and writes nothing. The workbook
-is flat in memory when the xlsx peak stays at the CSV peak as N grows.
+For each size: build a database of N attempts (the synthetic study of ``bench_export``: 10
+tasks per participant, 5 events per attempt, errors, notes, SUS answers), then, in a fresh
+process, export it as xlsx and read that process's peak RSS and the time taken; then the same
+for a CSV export, whose peak is what the summary tables and the batched reads cost without the
+workbook. The baseline is a fresh process that imports usetest's export and openpyxl and writes
+nothing. The workbook is flat in memory when the xlsx peak stays at the CSV peak as N grows.
 """
 
 from __future__ import annotations
@@ -37,14 +37,16 @@ def _child(*args: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="peak RSS of the xlsx export")
-    parser.add_argument("--sizes", default="20000,200000")
+    parser.add_argument("--sizes", default=None, help="attempts, comma-separated (default "
+                        "20000; with --large 20000,200000,820000)")
+    parser.add_argument("--large", action="store_true", help="up to 820,000 rows")
     parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--export", help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--format", default="xlsx", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build:
-        from tests.bench.bench_analysis import build
+        from tests.bench.bench_export import build
 
         build(Path(args.build[1]), int(args.build[0]))
         print(json.dumps({}))
@@ -68,7 +70,8 @@ def main() -> None:
     else:
         baseline = _child("--baseline")["rss_mb"]
         print(f"baseline (imports only): {baseline:.0f} MB")
-        for n in (int(s) for s in args.sizes.split(",")):
+        sizes = args.sizes or ("20000,200000,820000" if args.large else "20000")
+        for n in (int(s) for s in sizes.split(",")):
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "bench.db"
                 _child("--build", str(n), str(path))
