@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,8 @@ class Table:
     rows: list[list[str]]
     numeric: set[int] = field(default_factory=set)
     """Indexes of right-aligned (numeric) columns."""
+    total: int | None = None
+    """The rows of the whole table, when ``rows`` holds only its first :data:`ROWS_MAX`."""
 
 
 @dataclass
@@ -116,13 +118,14 @@ def _titled(table: Table, titles: dict[str, str]) -> Table:
         return ", ".join(titles.get(x, x) for x in v.split(", ")) if i in many else v
 
     return Table(table.columns, [[shown(i, v) for i, v in enumerate(row)] for row in table.rows],
-                 table.numeric)  # fmt: skip
+                 table.numeric, table.total)  # fmt: skip
 
 
-def _table(grid: Grid, titles: dict[str, str] | None = None) -> Table:
+def _table(grid: Grid, titles: dict[str, str] | None = None, total: int | None = None) -> Table:
     """A :mod:`usetest.present` grid as a report table (each interval beside its value), task
-    ids shown as titles when ``titles`` is given."""
-    table = Table(grid.titles, grid.inline_rows(), numeric=grid.numeric)
+    ids shown as titles when ``titles`` is given; ``total``: the rows of the whole table when
+    the grid holds only the first."""
+    table = Table(grid.titles, grid.inline_rows(), numeric=grid.numeric, total=total)
     return _titled(table, titles) if titles else table
 
 
@@ -158,8 +161,35 @@ def build(inputs: Inputs, *, cif: bool = False) -> Document:
     ] if x)  # fmt: skip
     title = s.study or "Usability test"
     if cif:
-        return Document(f"{title} — usability test report (ISO/IEC 25062)", subtitle, _cif(inputs))
-    return Document(title, subtitle, _standard(inputs))
+        title, sections = f"{title} — usability test report (ISO/IEC 25062)", _cif(inputs)
+    else:
+        sections = _standard(inputs)
+    return Document(title, subtitle, [_bounded(section, inputs.db_name) for section in sections])
+
+
+ROWS_MAX = 500
+"""A table in the report shows at most this many rows (participants, SUS scores, notes,
+problems, free-text answers grow with the study); a note under it says how many there are and
+where all of them are. With the charts' :data:`usetest.charts.DOTS_MAX`, this keeps the page
+within a few hundred kilobytes at any study size (docs/report.md)."""
+
+
+def _bounded(section: Section, db_name: str) -> Section:
+    """``section`` with each table of more than :data:`ROWS_MAX` rows cut to its first rows,
+    followed by a note that says so."""
+    blocks: list[Block | Section] = []
+    for block in section.blocks:
+        if isinstance(block, Section):
+            blocks.append(_bounded(block, db_name))
+        elif isinstance(block, Table) and max(len(block.rows), block.total or 0) > ROWS_MAX:
+            total = max(len(block.rows), block.total or 0)
+            blocks += [Table(block.columns, block.rows[:ROWS_MAX], block.numeric),
+                       Para(f"The first {ROWS_MAX:,} of {total:,} rows are shown, so "
+                            "that the report stays readable and small; every row is in the "
+                            f"exports (usetest export {db_name} --out FOLDER).")]  # fmt: skip
+        else:
+            blocks.append(block)
+    return Section(section.title, blocks)
 
 
 def _standard(inputs: Inputs) -> list[Section]:
@@ -375,11 +405,15 @@ def _task_figures(inputs: Inputs) -> list[Block | Section]:
 
     groups = _groups(inputs)
     times = inputs.summary.filters.get("times", "success")
+    marks = ("one dot per attempt" if charts.time_dots(groups) else
+             f"a box per task (more than {charts.DOTS_MAX} attempts: the box spans the middle "
+             "half of the attempts, with a line at the median; the whiskers reach the fastest "
+             "and the slowest)")  # fmt: skip
     return [
         Figure("completion", charts.completion_chart(groups),
                "Completion rate per task; whiskers are adjusted-Wald 95% confidence intervals."),
         Figure("time-on-task", charts.time_chart(groups, times),
-               "Time on task, one dot per attempt, on a log axis; the bar marks the geometric "
+               f"Time on task, {marks}, on a log axis; the bar marks the geometric "
                "mean (median from 25 attempts) with its 95% confidence interval."),
     ]  # fmt: skip
 
@@ -401,15 +435,20 @@ def _satisfaction_blocks(inputs: Inputs) -> list[Block | Section]:
         if inputs.charts:
             from usetest import charts
 
-            blocks.append(Figure("sus", charts.sus_chart(_groups(inputs)),
-                                 "SUS scores, one dot per participant, against the grade bands; "
+            groups = _groups(inputs)
+            marks = ("one dot per participant" if charts.sus_dots(groups) else
+                     f"a box per group (more than {charts.DOTS_MAX} participants: the box spans "
+                     "the middle half of the scores, with a line at the median; the whiskers "
+                     "reach the lowest and the highest)")  # fmt: skip
+            blocks.append(Figure("sus", charts.sus_chart(groups),
+                                 f"SUS scores, {marks}, against the grade bands; "
                                  "the bar marks the mean with its 95% confidence interval."))  # fmt: skip
         blocks.append(Table(
             ["participant", "SUS", "items", "grade", "learnability", "usability"],
             [[str(r["participant"]), num(r["sus"]), str(r.get("items_scored", 10)),
               str(r["grade"]), num(r["learnability"]), num(r["usability"])]
-             for r in s.sus.to_dict(orient="records")],
-            numeric={1, 2, 4, 5},
+             for r in s.sus.head(ROWS_MAX).to_dict(orient="records")],
+            numeric={1, 2, 4, 5}, total=len(s.sus),
         ))  # fmt: skip
         if sus.get("prorated"):
             blocks.append(Para("A SUS with one item declined is scored from the other nine: their "
@@ -466,7 +505,9 @@ def _comparison_blocks(c: Comparisons) -> list[Block | Section]:
 def _problem_blocks(s: Summary) -> list[Block | Section]:
     if not len(s.problems):
         return [Para("No problems were logged in the sessions reported.")]
-    return [_table(present.problem_grid(s), _titles(s))]
+    # the most frequent first; a table of the first ROWS_MAX (:func:`_bounded`)
+    shown = replace(s, problems=s.problems.head(ROWS_MAX))
+    return [_table(present.problem_grid(shown), _titles(s), total=len(s.problems))]
 
 
 def _error_blocks(inputs: Inputs) -> list[Block | Section]:
@@ -491,12 +532,16 @@ def _note_blocks(s: Summary) -> list[Block | Section]:
         return [Para("No observations or quotes were noted.")]
     rows = [[str(r["participant"]), str(r["task_id"] or "–"), str(r["kind"]), str(r["text"]),
              str(r.get("author") or "moderator")]
-            for r in s.notes.sort_values(["kind", "task_id"], kind="stable").to_dict(orient="records")]  # fmt: skip
-    return [_titled(Table(["participant", "task", "kind", "text", "noted by"], rows), _titles(s))]
+            for r in s.notes.sort_values(["kind", "task_id"], kind="stable").head(ROWS_MAX)
+            .to_dict(orient="records")]  # fmt: skip
+    return [_titled(Table(["participant", "task", "kind", "text", "noted by"], rows,
+                          total=len(s.notes)), _titles(s))]  # fmt: skip
 
 
 def _participants_table(s: Summary) -> Table:
-    return _table(present.participant_grid(s))
+    # a table of the first ROWS_MAX (:func:`_bounded`): only those rows are formatted
+    shown = replace(s, sessions=s.sessions.head(ROWS_MAX))
+    return _table(present.participant_grid(shown), total=len(s.sessions))
 
 
 def _participant_blocks(s: Summary) -> list[Block | Section]:
