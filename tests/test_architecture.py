@@ -83,6 +83,9 @@ def _opens_a_database(node: ast.AST) -> str | None:
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
     owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None
     if name == "connect" and owner == "sqlite3":
+        first = node.args[0] if node.args else None
+        if isinstance(first, ast.Constant) and first.value == ":memory:":
+            return None  # a new in-memory database names no file (usetest.database)
         return "sqlite3.connect(...)"
     opened = node.args[0] if node.args else next(
         (k.value for k in node.keywords if k.arg == "filename_or_conn"), None)

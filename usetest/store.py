@@ -1,9 +1,11 @@
 """The study database: all SQL and every table name live here.
 
-One SQLite file per study, opened through sqlite-utils. It holds
+One SQLite file per study, opened as a sqlite-utils ``Database`` (:mod:`usetest.database`:
+sqlite3 for what the store calls, sqlite-utils itself from the first other use). It holds
 
 - ``scenarios``: each scenario text exactly as loaded, with its SHA-256, so a session records
   precisely which version of the study it ran;
+- ``tasks``: each version's tasks (id, title, position), and the view ``task_attempts``;
 - ``sessions``: participant code, moderator, condition, task order, status and times;
 - ``events``: the append-only log (triggers refuse UPDATE and DELETE): session, per-session
   sequence number, process run, kind, task, JSON payload, monotonic milliseconds and UTC time;
@@ -68,28 +70,12 @@ class StoreError(UsetestError):
 
 
 def _import_sqlite_utils() -> Any:
-    """Import sqlite-utils without dragging pandas and numpy in (about 1–2 s at start-up).
+    """The module whose ``Database`` the store opens files with: :mod:`usetest.database`,
+    sqlite-utils' ``Database`` on sqlite3 for what the store calls, sqlite-utils itself (imported
+    without pandas) from the first use of anything else — so the app starts without it."""
+    from usetest import database
 
-    sqlite-utils imports pandas and numpy when they are installed, only to map their column
-    types on insert, which usetest never needs: the store writes plain Python values and
-    analysis reads with pandas itself. When pandas is not loaded yet, hide it for the import.
-    """
-    if "sqlite_utils" in sys.modules or "pandas" in sys.modules:
-        import sqlite_utils
-
-        return sqlite_utils
-    hidden = {name: sys.modules.get(name) for name in ("pandas", "numpy")}
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]  # makes `import pandas` fail
-    try:
-        import sqlite_utils
-    finally:
-        for name, module in hidden.items():
-            if module is None:
-                del sys.modules[name]
-            else:
-                sys.modules[name] = module
-    return sqlite_utils
+    return database
 
 
 # ---------------------------------------------------------------------------------------------

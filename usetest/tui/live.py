@@ -73,10 +73,18 @@ class Timeline(Static):
     def __init__(self, lines: int, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
         self.lines = lines
+        self._text: str | None = None
 
     def show(self, events: Sequence[Event]) -> None:
         shown = events[-self.lines :] if self.lines else []
-        self.update(literal("\n".join(f"{local_time(e.at)}  {describe(e)}" for e in shown)))
+        text = "\n".join(f"{local_time(e.at)}  {describe(e)}" for e in shown)
+        if text == self._text:
+            return
+        self._text = text
+        # A height fixed in the stylesheet (the task screen's #event-log) cannot change with
+        # the text: repaint this widget only, without laying the whole screen out again.
+        height = self.styles.height
+        self.update(literal(text), layout=height is None or not height.is_cells)
 
 
 class TaskStatus(Horizontal):
@@ -95,6 +103,7 @@ class TaskStatus(Horizontal):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[str, str, bool] | None = None
+        self._counters: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="clock")
@@ -104,7 +113,12 @@ class TaskStatus(Horizontal):
     def show(self, task: TaskState, ms: int, limit_s: int | None, label: str | None = None) -> None:
         """The task's time ``ms`` and state (``label`` instead of the state's own words, e.g.
         while a pause reason is typed), against ``limit_s``; repainted only when it changed."""
-        self.query_one("#counters", Static).update(f"errors {task.errors}   assists {task.assists}")
+        counters = f"errors {task.errors}   assists {task.assists}"
+        if counters != self._counters:  # 5 times a second: repaint only when it changed, and lay
+            # the line out again only when its width (auto) changed: a digit more
+            layout = self._counters is None or len(counters) != len(self._counters)
+            self._counters = counters
+            self.query_one("#counters", Static).update(counters, layout=layout)
         label = label or {
             "pending": "not started — space to start", "running": "running",
             "paused": f"PAUSED{' (' + task.pause_reason + ')' if task.pause_reason else ''}",
@@ -114,9 +128,12 @@ class TaskStatus(Horizontal):
         shown = (f"{clock(ms)}  {label}", task.status, over)
         if shown == self._shown:
             return  # 5 times a second: repaint only when the text changes
+        # the clock's next second (same state, same length) needs no new layout of the screen
+        ticked = self._shown is not None and self._shown[1:] == shown[1:] and len(
+            self._shown[0]) == len(shown[0])  # fmt: skip
         self._shown = shown
         clock_widget = self.query_one("#clock", Static)
-        clock_widget.update(literal(shown[0]))
+        clock_widget.update(literal(shown[0]), layout=not ticked)
         clock_widget.set_class(task.status == "paused", "paused")
         clock_widget.set_class(task.status == "running", "running")
         limit_widget = self.query_one("#limit", Static)
