@@ -49,8 +49,10 @@ test: $(VENV)/.test-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check usetest tests
 
+# Every tests/bench/bench_*.py, one after the other, figures collected into one table
+# (docs/performance.md): under 10 minutes; LARGE=1 adds the 1M-row sizes (much longer).
 bench: $(VENV)/.test-installed
-	$(BIN)/python -m tests.bench.bench_store
+	$(BIN)/python -m tests.bench.run_all $(if $(LARGE),--large) --out results/bench.md --log results/bench.log
 
 # The long hardening runs (docs/hardening.md): 200 SIGKILLs, 10,000 fuzzed scenario files.
 hardening: $(VENV)/.test-installed

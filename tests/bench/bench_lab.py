@@ -8,9 +8,10 @@
    database, in interleaved blocks; the figure is the ratio of the medians.
 
 The floor is one ``tmux capture-pane`` round trip (what every reading of the pane costs), taken
-in the same run. Run on demand (not in the test suite):
+in the same run. Prints ``FIGURE | ours | floor | ratio`` lines. Run on demand (not in the test
+suite):
 
-    .venv/bin/python -m tests.bench.bench_lab --notes 30 --keys 40 --blocks 4
+    .venv/bin/python -m tests.bench.bench_lab [--notes 30 --keys 40 --blocks 4] [--large]
 """
 
 from __future__ import annotations
@@ -132,7 +133,10 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=30)
     parser.add_argument("--keys", type=int, default=40, help="key presses per block")
     parser.add_argument("--blocks", type=int, default=4, help="interleaved blocks per condition")
+    parser.add_argument("--large", action="store_true", help="twice the notes, keys and blocks")
     args = parser.parse_args()
+    if args.large:
+        args.notes, args.keys, args.blocks = args.notes * 2, args.keys * 2, args.blocks * 2
     with tempfile.TemporaryDirectory() as tmp:
         floor_pane = Pane("sleep 600")
         floor = []
@@ -158,18 +162,19 @@ def main() -> None:
         finally:
             moderator.close()
     ms = 1000
-    print(f"floor: one capture-pane read  median {statistics.median(floor) * ms:.1f} ms")
-    print(f"observer note -> moderator's screen (n={len(notes)}): median "
-          f"{statistics.median(notes) * ms:.0f} ms, p95 {percentile(notes, 0.95) * ms:.0f} ms "
-          "(target p95 <= 1000 ms)")
+    read = statistics.median(floor)
     a, w = statistics.median(alone), statistics.median(watched)
-    print(f"moderator key -> drawn, alone (n={len(alone)}): median {a * ms:.1f} ms, "
-          f"p95 {percentile(alone, 0.95) * ms:.1f} ms")
-    print(f"moderator key -> drawn, 2 observers + show (n={len(watched)}): median {w * ms:.1f} ms,"
-          f" p95 {percentile(watched, 0.95) * ms:.1f} ms")
-    print(f"ratio watched/alone (medians): {w / a:.2f}x (target <= 1.1x); in floors: alone "
-          f"{a / statistics.median(floor):.1f}, watched {w / statistics.median(floor):.1f}")
-
+    print(f"# bench_lab: {len(notes)} notes; {len(alone)} keys alone and {len(watched)} watched "
+          f"(2 observers + show), in {args.blocks} interleaved blocks; through tmux")
+    print("FIGURE | ours | floor | ratio")
+    note95 = percentile(notes, 0.95) * ms
+    print(f"lab: observer note -> moderator's screen, p95 ms (floor: one capture-pane read; "
+          f"target p95 <= 1000 ms) | {note95:.1f} | {read * ms:.1f} | {note95 / (read * ms):.1f}x")
+    print(f"lab: key -> drawn with 2 observers + show, median ms (floor: the app alone; "
+          f"target <= 1.1x) | {w * ms:.1f} | {a * ms:.1f} | {w / a:.2f}x")
+    print(f"# note median {statistics.median(notes) * ms:.0f} ms; key alone p95 "
+          f"{percentile(alone, 0.95) * ms:.1f} ms, watched p95 {percentile(watched, 0.95) * ms:.1f}"
+          f" ms; in capture-pane reads: alone {a / read:.1f}, watched {w / read:.1f}")
 
 if __name__ == "__main__":
     main()
