@@ -31,56 +31,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.bench.bench_summary_cli import STUDY, TASKS
+from tests.bench.bench_summary_cli import build as build_small
 from usetest import recorder
 from usetest.clock import FakeClock
 from usetest.scenario import parse_scenario
 from usetest.store import open_db
 
-TASKS = [f"task-{i:02d}" for i in range(1, 11)]
-STUDY = (
-    "study: Bench study\nproduct: Bench app\nconditions: [current, redesign]\n"
-    "task_order: latin-square\nerror_types:\n  - {key: n, name: navigation}\n"
-    "  - {key: m, name: misread label}\ntasks:\n"
-    + "".join(f"  - {{id: {t}, title: Task {t[-2:]}, prompt: Do thing {t[-2:]}.}}\n" for t in TASKS)
-    + "questionnaires: [sus, umux-lite, nps]\n"
-)
+# the 40 x 10 study is bench_summary_cli's: report and summary are timed on the same data
 SIZE_BOUND_MB = 2.0
 """The report's promised bound (docs/report.md), the floor its size is measured against."""
-
-
-def build_small(path: Path, participants: int = 40, seed: int = 15) -> Path:
-    """A completed study of ``participants`` sessions x 10 tasks, recorded event by event."""
-    rng = random.Random(seed)
-    loaded = parse_scenario(STUDY, "bench.yaml")
-    db = open_db(path)
-    clock = FakeClock(start_utc=datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
-    for number in range(1, participants + 1):
-        condition = "redesign" if number % 2 else "current"
-        s = recorder.start(db, loaded, f"P{number:03d}", "AB", condition, clock=clock).session
-        for task_id in s.state.order:
-            s.start(task_id)
-            clock.advance(60 * rng.lognormvariate(0, 0.4))
-            if rng.random() < 0.4:
-                s.log_error(rng.choice("nm"))
-            if rng.random() < 0.15:
-                s.log_assist("pointed")
-            if rng.random() < 0.2:
-                s.log_note("Missed the button", "problem", severity=2)
-            roll = rng.random()
-            s.end("success" if roll < 0.7 else "partial" if roll < 0.85 else "fail")
-            s.answer("seq", "seq", rng.randint(1, 7), task_id=task_id)
-        for i in range(1, 11):
-            s.answer("sus", f"sus{i}", rng.randint(1, 5))
-        s.answer("umux-lite", "umux1", rng.randint(1, 7))
-        s.answer("umux-lite", "umux2", rng.randint(1, 7))
-        s.answer("nps", "nps", rng.randint(0, 10))
-        s.complete()
-        clock.advance(3600)
-    db.close()
-    return path
 
 
 PROBLEMS = ["Missed the button", "Label unclear", "Search returned nothing", "Lost the cart"]
