@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ import pytest
 for _name in ("TEXTUAL_THEME", "NO_COLOR", "FORCE_COLOR", "TEXTUAL"):
     os.environ.pop(_name, None)
 os.environ.setdefault("MPLCONFIGDIR", str(Path(__file__).parent / ".mplconfig"))
+# The memo of checked study files (usetest.checked) in a folder of this run, not the user's.
+_CACHE = tempfile.TemporaryDirectory(prefix="usetest-cache-")
+os.environ["USETEST_CACHE_DIR"] = _CACHE.name
 
 from usetest.clock import FakeClock  # noqa: E402
 from usetest.scenario import LoadedScenario, parse_scenario  # noqa: E402

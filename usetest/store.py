@@ -345,7 +345,7 @@ def _open_read(path: Path) -> Database | None:
     sqlite_utils = _import_sqlite_utils()
     conn = _read_only(path)
     try:
-        verify(conn, path)  # the file is as usetest writes it (store: "Checking a file")
+        _verify_once(conn, path)
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -371,6 +371,21 @@ def _open_read(path: Path) -> Database | None:
     except StoreError:
         conn.close()
         raise
+
+
+def _verify_once(conn: sqlite3.Connection, path: Path) -> None:
+    """:func:`verify` the file, unless the memo of checked files (:mod:`usetest.checked`) has
+    it unchanged since it passed: then only its schema is compared again (a few ms)."""
+    from usetest import checked
+
+    before = checked.fingerprint(path, SCHEMA_VERSION)
+    if checked.known(before):
+        check_structure(conn, path)
+        checked.remember(before)  # most recently used
+        return
+    verify(conn, path)  # the file is as usetest writes it (store: "Checking a file")
+    if before is not None and checked.fingerprint(path, SCHEMA_VERSION) == before:
+        checked.remember(before)  # unchanged while it was checked
 
 
 def study_title(db: Database) -> str | None:
