@@ -36,9 +36,9 @@ def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = store.verify
 
-    def counting(db: object, path: Path | str) -> None:
+    def counting(db: object, path: Path | str, *more: object) -> None:
         calls.append(str(path))
-        real(db, path)  # type: ignore[arg-type]
+        real(db, path, *more)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store, "verify", counting)
     return calls

@@ -338,7 +338,7 @@ def test_merge_reads_through_the_store_column_lists(valid_db: Path, tmp_path: Pa
     """Even a source the checks let through by mistake gives only the store's columns."""
     (tmp_path / "x").mkdir()
     path = damaged(valid_db, tmp_path / "x", "extra sessions column")
-    monkeypatch.setattr(store, "verify", lambda db, where: None)
+    monkeypatch.setattr(store, "verify", lambda db, where, *more: None)
     monkeypatch.setattr(store, "check_structure", lambda conn, where: 2)
     out = tmp_path / "all.db"
     merge([path], out)
@@ -414,3 +414,66 @@ def test_export_names_a_file_damaged_where_no_check_can_see(valid_db: Path, tmp_
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert str(path) in result.stderr and "damaged" in result.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def _refusal(path: Path) -> str:
+    try:
+        store.open_read(path).close()
+    except store.StoreError as exc:
+        return str(exc)
+    return "read"
+
+
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+def test_the_check_in_parts_refuses_alike(valid_db: Path, tmp_path: Path, mutation: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A large file's check runs in parts on every core (store.SCAN_ROWS rows a part, one
+    connection per worker): forced here on a small file (2 rows a part, 4 workers), every
+    mutation is refused with the very message the check in one piece gives."""
+    monkeypatch.setenv("USETEST_CACHE_DIR", "")
+    path = damaged(valid_db, tmp_path, mutation)
+    monkeypatch.setattr(store, "_WORKERS", 1)
+    whole = _refusal(path)
+    monkeypatch.setattr(store, "_WORKERS", 4)
+    monkeypatch.setattr(store, "SCAN_ROWS", 2)
+    assert _refusal(path) == whole != "read"
+
+
+def test_a_large_file_is_checked_in_parts(valid_db: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("USETEST_CACHE_DIR", "")
+    monkeypatch.setattr(store, "_WORKERS", 4)
+    monkeypatch.setattr(store, "SCAN_ROWS", 2)
+    path = tmp_path / "ok.db"
+    shutil.copyfile(valid_db, path)
+    parted: list[str] = []
+    real = store._scan
+
+    def spy(conn: sqlite3.Connection, scan: store._Scan) -> object:
+        if scan.part:
+            parted.append(scan.part)
+        return real(conn, scan)
+
+    monkeypatch.setattr(store, "_scan", spy)
+    assert _refusal(path) == "read"
+    assert len(parted) > 10 and any(p.startswith("rowid <= ") for p in parted)
+    monkeypatch.setattr(store, "_WORKERS", 1)
+    parted.clear()
+    assert _refusal(path) == "read" and not parted
+
+
+@pytest.mark.parametrize("rowid", [-(2**63), -5, 0, 2**63 - 1])
+def test_the_check_in_parts_sees_every_rowid(valid_db: Path, tmp_path: Path, rowid: int,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Rows far from the others (negative rowids, the largest there is) are in a part too."""
+    monkeypatch.setenv("USETEST_CACHE_DIR", "")
+    monkeypatch.setattr(store, "_WORKERS", 4)
+    monkeypatch.setattr(store, "SCAN_ROWS", 2)
+    path = tmp_path / "far.db"
+    shutil.copyfile(valid_db, path)
+    conn = sqlite3.connect(path)
+    conn.execute(f"UPDATE attempts SET rowid = {rowid}, time_ms = -7"
+                 " WHERE rowid = (SELECT max(rowid) FROM attempts)")  # fmt: skip
+    conn.commit()
+    conn.close()
+    assert "time out of range (1 row)" in _refusal(path)

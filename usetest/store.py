@@ -24,6 +24,7 @@ usetest is refused with a clear message instead of being damaged.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -383,7 +384,14 @@ def _verify_once(conn: sqlite3.Connection, path: Path) -> None:
         check_structure(conn, path)
         checked.remember(before)  # most recently used
         return
-    verify(conn, path)  # the file is as usetest writes it (store: "Checking a file")
+
+    def more() -> sqlite3.Connection:  # for the check's workers: read-only like ``conn``
+        params = {"mode": "ro", **({"immutable": "1"} if getattr(conn, "immutable", False)
+                                   else {})}  # fmt: skip
+        return sqlite3.connect(_uri(path, **params), uri=True, check_same_thread=False,
+                               timeout=BUSY_TIMEOUT_MS / 1000)  # fmt: skip
+
+    verify(conn, path, more)  # the file is as usetest writes it (store: "Checking a file")
     if before is not None and checked.fingerprint(path, SCHEMA_VERSION) == before:
         checked.remember(before)  # unchanged while it was checked
 
@@ -845,7 +853,8 @@ _FOREIGN = ("it could hide, add or change what is recorded or read, so usetest w
             "\"{name}\"), otherwise restore the file from a backup")  # fmt: skip
 
 
-def verify(db: Database | sqlite3.Connection, path: Path | str) -> None:
+def verify(db: Database | sqlite3.Connection, path: Path | str,
+           more: Callable[[], sqlite3.Connection] | None = None) -> None:  # fmt: skip
     """Check the study database ``db`` (opened from ``path``) before anything reads it.
 
     Raises :class:`DatabaseRefused` naming the file, the problem and what to do: a schema
@@ -855,22 +864,33 @@ def verify(db: Database | sqlite3.Connection, path: Path | str) -> None:
     with no usetest tables (user_version 0) is left to the caller. One aggregate query per
     table, then each stored scenario parsed once: about 10 ms for a study of a dozen sessions,
     1 s for 100,000 attempts and 500,000 events (docs/hardening.md).
+
+    ``more`` opens another read-only connection to the same file: a large file's scans (cut
+    into parts of :data:`SCAN_ROWS` rows) then run on every core, one connection per worker,
+    while this thread parses the stored scenarios. The problems found, and the order they are
+    reported in, are the same either way.
     """
     conn = db if isinstance(db, sqlite3.Connection) else db.conn
     version = check_structure(conn, path)
     try:
         if version:
-            _check_values(conn, path, expected_schema(version))
-            _check_scenarios(conn, path)
-            # A byte flipped inside a text is invisible to SQL, and Python cannot decode it: every
-            # non-ASCII text is read once (few are), except the events log's (only an export
-            # reads it, and says so). The cost is one GLOB per text value.
-            non_ascii = "'*[^' || char(1) || '-' || char(127) || ']*'"
-            for table, cols in expected_schema(version).tables.items():
-                texts = [f'"{c[0]}"' for c in cols if c[1].upper() == "TEXT"]
-                if table != "events" and texts:
-                    where = " OR ".join(f"{c} GLOB {non_ascii}" for c in texts)
-                    conn.execute(f'SELECT {", ".join(texts)} FROM "{table}" WHERE {where}').fetchall()
+            schema = expected_schema(version)
+            scans = _scans(conn, schema, parted=more is not None and _WORKERS > 1)
+            found = _run_scans(conn, scans, more, lambda: _check_scenarios(conn, path))
+            totals: dict[str, list[int]] = {}  # a table's sums, over its parts
+            for scan, result in zip(scans, found[:-1], strict=True):
+                if isinstance(result, BaseException):
+                    raise result
+                if scan.checks:
+                    was = totals.setdefault(scan.sql, [0] * len(result))
+                    totals[scan.sql] = [a + b for a, b in zip(was, result, strict=True)]
+                if not scan.last:
+                    continue  # more parts of this table to come
+                for what, bad in zip(scan.checks, totals.get(scan.sql, ()), strict=True):
+                    if bad:
+                        raise _refuse(path, f"{what} ({bad} row{'s' if bad != 1 else ''})")
+            if isinstance(found[-1], BaseException):
+                raise found[-1]
     except UnicodeDecodeError:
         raise _undecodable(path) from None
     except sqlite3.OperationalError as exc:
@@ -879,6 +899,110 @@ def verify(db: Database | sqlite3.Connection, path: Path | str) -> None:
         raise _undecodable(path) from None
     except sqlite3.DatabaseError as exc:
         raise StoreError(_explain(Path(path), exc)) from exc
+
+
+SCAN_ROWS = 250_000
+"""Rows of a table one worker of :func:`verify` scans at a time (when it has several)."""
+SCAN_PARTS_MAX = 64
+_WORKERS = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1, 8)  # fmt: skip
+"""Threads that scan a large file at once: one per core this process may use, at most 8."""
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """One query of the check: a table's value checks (``checks``: what each sum counts) or
+    its non-ASCII texts (read back, so that Python decodes them), over all its rows or a range
+    of rowids (``part``: SQL on ``rowid``; ``last``: the table's last part)."""
+
+    sql: str
+    checks: tuple[str, ...] = ()
+    part: str = ""
+    last: bool = True
+
+
+def _parts(conn: sqlite3.Connection, table: str) -> list[str]:
+    """``table``'s rows cut into ranges of rowids of about :data:`SCAN_ROWS` (at most
+    :data:`SCAN_PARTS_MAX`); the first and last ranges are open, so that every row is in one
+    whatever its rowid (a hostile file's rowids may be negative, or far apart)."""
+    low, high = conn.execute(f'SELECT min(rowid), max(rowid) FROM "{table}"').fetchone()
+    if low is None or high - low < 2 * SCAN_ROWS:
+        return [""]
+    count = min(SCAN_PARTS_MAX, (high - low) // SCAN_ROWS)
+    cuts = [low + (high - low) * i // count for i in range(1, count)]
+    return ([f"rowid <= {cuts[0]}"]
+            + [f"rowid > {a} AND rowid <= {b}" for a, b in itertools.pairwise(cuts)]
+            + [f"rowid > {cuts[-1]}"])  # fmt: skip
+
+
+def _scans(conn: sqlite3.Connection, schema: _Schema, parted: bool) -> list[_Scan]:
+    """The check's queries, in the order their problems are reported: every table's values
+    (:func:`_value_checks`), then, since a byte flipped inside a text is invisible to SQL and
+    Python cannot decode it, every non-ASCII text read once (few are), except the events log's
+    (only an export reads it, and says so): one GLOB per text value. ``parted``: a large
+    table's queries cut into ranges (:func:`_parts`), for workers."""
+    non_ascii = "'*[^' || char(1) || '-' || char(127) || ']*'"
+    values, texts = [], []
+    for table, cols in schema.tables.items():
+        parts = _parts(conn, table) if parted else [""]
+        checks = _value_checks(table, cols)
+        sums = ", ".join(f"coalesce(sum(coalesce({sql}, 0)), 0)" for _, sql in checks)
+        names = tuple(what for what, _ in checks)
+        values += [_Scan(f'SELECT {sums} FROM "{table}"', names, part, n == len(parts) - 1)
+                   for n, part in enumerate(parts)]  # fmt: skip
+        text = [f'"{c[0]}"' for c in cols if c[1].upper() == "TEXT"]
+        if table != "events" and text:
+            where = " OR ".join(f"{c} GLOB {non_ascii}" for c in text)
+            texts += [_Scan(f'SELECT {", ".join(text)} FROM "{table}" WHERE ({where})', (), part)
+                      for part in parts]  # fmt: skip
+    return values + texts
+
+
+def _scan(conn: sqlite3.Connection, scan: _Scan) -> Any:
+    sql = scan.sql
+    if scan.part:
+        sql += f" AND ({scan.part})" if " WHERE " in sql else f" WHERE {scan.part}"
+    rows = conn.execute(sql).fetchall()
+    return rows[0] if scan.checks else len(rows)
+
+
+def _run_scans(conn: sqlite3.Connection, scans: list[_Scan],
+               more: Callable[[], sqlite3.Connection] | None,
+               beside: Callable[[], None]) -> list[Any]:  # fmt: skip
+    """Each scan's result (a row of sums, or the count of texts read), or the exception it
+    raised, in order; then what ``beside`` raised (or None) as the last item. With ``more`` and
+    more than one part, the scans run in threads of their own while ``beside`` runs here."""
+
+    def attempt(run: Callable[[], Any]) -> Any:
+        try:
+            return run()
+        except (sqlite3.DatabaseError, UnicodeDecodeError, DatabaseRefused) as exc:
+            return exc
+
+    if more is None or _WORKERS < 2 or sum(bool(s.part) for s in scans) < 2:
+        return [attempt(lambda s=s: _scan(conn, s)) for s in scans] + [attempt(beside)]
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    local, opened = threading.local(), []
+    lock = threading.Lock()
+
+    def run(scan: _Scan) -> Any:
+        own = getattr(local, "conn", None)
+        if own is None:
+            own = local.conn = more()
+            with lock:
+                opened.append(own)
+        return attempt(lambda: _scan(own, scan))
+
+    try:
+        with ThreadPoolExecutor(_WORKERS, thread_name_prefix="usetest-check") as pool:
+            futures = [pool.submit(run, s) for s in scans]
+            last = attempt(beside)
+            return [f.result() for f in futures] + [last]
+    finally:
+        for own in opened:
+            own.close()
 
 
 def _undecodable(path: Path | str) -> DatabaseRefused:
@@ -996,20 +1120,17 @@ _LATER = {"corrections", "owner", "declined", "consent_at", "consent_how", "stud
           "author"}
 
 
-def _check_values(conn: sqlite3.Connection, path: Path | str, schema: _Schema) -> None:
-    for table, cols in schema.tables.items():
-        checks = _column_checks(table, cols)
-        names = {c[0] for c in cols}
-        checks += [(f"“{table}” holds {what}", sql) for what, sql in _RANGES.get(table, [])
-                   if not (set(re.findall(r"\w+", sql)) & _LATER) - names]  # fmt: skip
-        if "session_id" in names:
-            checks.append((f"“{table}” holds rows of a session that is not there",
-                           "session_id NOT IN (SELECT id FROM sessions)"))  # fmt: skip
-        sums = ", ".join(f"coalesce(sum(coalesce({sql}, 0)), 0)" for _, sql in checks)
-        found = conn.execute(f'SELECT {sums} FROM "{table}"').fetchone()
-        for (what, _), bad in zip(checks, found, strict=True):
-            if bad:
-                raise _refuse(path, f"{what} ({bad} row{'s' if bad != 1 else ''})")
+def _value_checks(table: str, cols: tuple[tuple[Any, ...], ...]) -> list[tuple[str, str]]:
+    """(what is wrong, SQL true for a bad row) for every value check of ``table``: its columns'
+    types and ranges (:func:`_column_checks`), :data:`_RANGES`, its rows' session."""
+    checks = _column_checks(table, cols)
+    names = {c[0] for c in cols}
+    checks += [(f"“{table}” holds {what}", sql) for what, sql in _RANGES.get(table, [])
+               if not (set(re.findall(r"\w+", sql)) & _LATER) - names]  # fmt: skip
+    if "session_id" in names:
+        checks.append((f"“{table}” holds rows of a session that is not there",
+                       "session_id NOT IN (SELECT id FROM sessions)"))  # fmt: skip
+    return checks
 
 
 def _check_scenarios(conn: sqlite3.Connection, path: Path | str) -> None:
