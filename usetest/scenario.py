@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import stat
+import sys
 import types
 import typing
 from dataclasses import dataclass
@@ -25,6 +26,32 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from usetest.errors import UsetestError
 from usetest.plain import escaped
+
+
+def _without_pydantic_plugins() -> None:
+    """Spare the start-up pydantic's search for plugins: the first model it builds (here: when
+    the scenario first validates) imports importlib.metadata and reads every installed
+    package's metadata for entry points of the group ``pydantic`` (≈ 30 ms of ``usetest run``'s
+    start, more from a cold disk), as sqlite-utils' plugin scan did. usetest uses no pydantic
+    plugin, so pydantic is given a loader that finds none — unless its real loader is already
+    loaded in this process, which is then left as it is."""
+    name = "pydantic.plugin._loader"
+    if name not in sys.modules:
+        loader = types.ModuleType(name, "usetest: no pydantic plugins (see usetest.scenario)")
+        loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
+
+        def real(attribute: str) -> Any:  # a pydantic that wants more of it: the real loader
+            import importlib
+
+            if sys.modules.get(name) is loader:
+                del sys.modules[name]
+            return getattr(importlib.import_module(name), attribute)
+
+        loader.__getattr__ = real  # type: ignore[attr-defined]
+        sys.modules[name] = loader
+
+
+_without_pydantic_plugins()
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 50_000  # values after alias expansion; a real study has a few hundred
@@ -41,7 +68,12 @@ SCHEMA_COMMENT = "# yaml-language-server: $schema=usetest-scenario.schema.json"
 """The template's first line: editors (yaml-language-server) resolve the path from the
 scenario file's folder, where ``usetest new`` writes the schema."""
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+# defer_build: a model's validator is built the first time it validates (Scenario's, with
+# its nested models', once per process) rather than every model's when this module is
+# imported. The attribute docstrings below are the fields' descriptions; they are read into the
+# models only for the JSON Schema (:func:`json_schema`), since reading them means parsing this
+# file's source (use_attribute_docstrings=True would do that at every import).
+_STRICT = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -58,13 +90,18 @@ class ErrorType(BaseModel):
     """What counts as this kind of error (for the moderator's help screen)."""
 
 
+# Built without validation (model_construct), as validating would build ErrorType's validator
+# at import: these constants are valid as written (the same fields, values and fields set as
+# ErrorType(key=…, name=…, description=…) gives).
+_default = ErrorType.model_construct
 DEFAULT_ERROR_TYPES: tuple[ErrorType, ...] = (
-    ErrorType(key="n", name="navigation", description="went to the wrong place or got lost"),
-    ErrorType(key="m", name="misread", description="misread or misunderstood a label or message"),
-    ErrorType(key="i", name="wrong input", description="entered wrong or badly formatted data"),
-    ErrorType(key="c", name="wrong control", description="used the wrong button, link or control"),
-    ErrorType(key="o", name="other", description="any other error (add a note)"),
+    _default(key="n", name="navigation", description="went to the wrong place or got lost"),
+    _default(key="m", name="misread", description="misread or misunderstood a label or message"),
+    _default(key="i", name="wrong input", description="entered wrong or badly formatted data"),
+    _default(key="c", name="wrong control", description="used the wrong button, link or control"),
+    _default(key="o", name="other", description="any other error (add a note)"),
 )
+del _default
 
 
 class Task(BaseModel):
@@ -921,6 +958,27 @@ def schema_id() -> str:
     return f"{SCHEMA_ID_PREFIX}{__version__}"
 
 
+_MODELS = (ErrorType, Task, LikertItem, TextItem, CustomQuestionnaire, Targets, ProfileQuestion,
+           ReportInfo, Scenario)  # fmt: skip
+"""Every model of the format, each after the models it contains."""
+
+
+def _describe_fields() -> None:
+    """Give every field its attribute docstring as description (once), as pydantic's
+    ``use_attribute_docstrings`` would at import, and rebuild the models with them."""
+    if Scenario.model_fields["study"].description is not None:
+        return
+    from pydantic._internal._docs_extraction import extract_docstrings_from_cls
+
+    for model in _MODELS:
+        docs = extract_docstrings_from_cls(model, use_inspect=True)
+        for name, field in model.model_fields.items():
+            if field.description is None and name in docs:
+                field.description = docs[name]
+    for model in _MODELS:
+        model.model_rebuild(force=True)
+
+
 def json_schema() -> dict[str, Any]:
     """The scenario format as JSON Schema (draft 2020-12), for editors and validators.
 
@@ -932,6 +990,7 @@ def json_schema() -> dict[str, Any]:
     uniqueness of an id among list entries (task ids, hotkeys, item ids), references between
     entries (``after:`` naming a block, ``at_end: false`` blocks someone lists), ``min`` ≤
     ``max`` — only ``usetest validate`` checks (tests/test_schema_agrees.py lists them)."""
+    _describe_fields()
     schema = Scenario.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = schema_id()

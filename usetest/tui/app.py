@@ -9,7 +9,9 @@ only ever shows as logged what the store has committed.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,10 +30,7 @@ from usetest.store import StoreError
 from usetest.tui.live import EVENT_LABELS, describe
 from usetest.tui.messages import SessionMoved, UndoRequested
 from usetest.tui.screens.modals import ConfirmQuit, ConfirmTakeOver, ConsentScreen, TextPrompt
-from usetest.tui.screens.profile import ProfileScreen
 from usetest.tui.screens.questionnaire import QuestionnaireScreen
-from usetest.tui.screens.setup import ResumeScreen, SetupScreen
-from usetest.tui.screens.summary import SummaryScreen
 from usetest.tui.screens.task import TaskScreen
 from usetest.tui.text import local_time
 
@@ -41,7 +40,30 @@ if TYPE_CHECKING:
     from usetest.profile import ProfileValue
     from usetest.recorder import Recording
     from usetest.scenario import LoadedScenario
+    from usetest.tui.screens.setup import ResumeScreen, SetupScreen
 
+# The set-up, resume, profile and summary screens are imported where they are first shown:
+# a start with --participant goes straight to a task screen without them.
+
+
+def _on_setup(screen: object) -> bool:
+    """Whether ``screen`` is the set-up screen (never, before that screen was first shown)."""
+    setup = sys.modules.get("usetest.tui.screens.setup")
+    return setup is not None and isinstance(screen, setup.SetupScreen)
+
+
+def _resume_screen(db: Database) -> ResumeScreen:
+    from usetest.tui.screens.setup import ResumeScreen
+
+    return ResumeScreen(db)
+
+
+def _resume_collector() -> None:
+    """The garbage collector again, after a start-up without it (``usetest run``): what the
+    start-up made lives as long as the app, so it is moved out of every later collection
+    (``gc.freeze``) rather than scanned at the first one, which would land on a keypress."""
+    gc.freeze()
+    gc.enable()
 
 
 class UsetestApp(App[None]):
@@ -128,13 +150,15 @@ class UsetestApp(App[None]):
     """How often the app takes in the notes observers posted (usetest observe)."""
 
     def on_mount(self) -> None:
+        if not gc.isenabled():  # paused for the start-up by `usetest run`
+            self.call_after_refresh(_resume_collector)
         self.set_interval(self.OBSERVER_POLL_S, self.take_observer_notes)
         if self.version_notice and not self.resume:
             self.notify(self.version_notice, title="New version of the study", timeout=30)
         if self.resume and self.participant:
             self.resume_participant(self.participant)
         elif self.resume:
-            self.push_screen(ResumeScreen(self.db))
+            self.push_screen(_resume_screen(self.db))
         elif self.participant:
             condition = self.condition or self.suggested_condition()
             if condition and not self.condition:
@@ -179,6 +203,8 @@ class UsetestApp(App[None]):
 
     def setup_screen(self) -> SetupScreen:
         """The set-up of the next session, filled in with what the app was given."""
+        from usetest.tui.screens.setup import SetupScreen
+
         return SetupScreen(self.loaded, self.db, participant=self.participant,
                            moderator=self.moderator,
                            condition=self.condition or self.suggested_condition())  # fmt: skip
@@ -245,8 +271,10 @@ class UsetestApp(App[None]):
                     self.notify(f"Profile not finished: no session was started for "
                                 f"{participant}, and nothing was recorded.", severity="warning",
                                 timeout=15)  # fmt: skip
-                    if not isinstance(self.screen, SetupScreen):
+                    if not _on_setup(self.screen):
                         self._show(self.setup_screen())
+
+                from usetest.tui.screens.profile import ProfileScreen
 
                 self.push_screen(ProfileScreen(participant, questions, preset), answered)
                 return
@@ -257,7 +285,7 @@ class UsetestApp(App[None]):
             )  # fmt: skip
             self.profile_preset = {}  # given for this participant, not the next one
         except (StoreError, SessionError) as exc:
-            if isinstance(exc, store.ParticipantTaken) and isinstance(self.screen, SetupScreen):
+            if isinstance(exc, store.ParticipantTaken) and _on_setup(self.screen):
                 self.screen.offer_code(participant, exc.next_code, self.db)  # another window took it
                 return
             self.notify(str(exc), severity="error", timeout=15)
@@ -284,10 +312,10 @@ class UsetestApp(App[None]):
             record = store.find_session(self.db, participant)
         except StoreError as exc:
             self.notify(str(exc), severity="error", timeout=15)
-            self.push_screen(ResumeScreen(self.db))
+            self.push_screen(_resume_screen(self.db))
             return
         if not self.resume_session(record.id, take_over=self.take_over):
-            self.push_screen(ResumeScreen(self.db))
+            self.push_screen(_resume_screen(self.db))
 
     def resume_session(self, session_id: int, take_over: bool = False) -> bool:
         """Continue a session, claiming it for this app; False (and why, shown) if refused.
@@ -382,6 +410,8 @@ class UsetestApp(App[None]):
         assert rec is not None
         if rec.session.state.status == "in_progress" and self.perform(rec.session.complete) is None:
             return
+        from usetest.tui.screens.summary import SummaryScreen
+
         self._show(SummaryScreen(rec, self.perform, self.db_path, by=self.moderator))
 
     def undo(self) -> None:
@@ -437,17 +467,18 @@ class UsetestApp(App[None]):
         self.condition = None  # suggest the least-used one again
         self._show(self.setup_screen())
 
-    @on(SummaryScreen.NextParticipant)
-    def _next_participant_chosen(self) -> None:
+    # Handlers by name (SummaryScreen.NextParticipant, SetupScreen.StartChosen,
+    # ResumeScreen.Chosen) rather than @on(…), which would need those screens imported here.
+    def on_summary_screen_next_participant(self) -> None:
         self.next_participant()
 
-    @on(SetupScreen.StartChosen)
-    def _start_chosen(self, message: SetupScreen.StartChosen) -> None:
+    def on_setup_screen_start_chosen(self, message: SetupScreen.StartChosen) -> None:
         self.start_session(message.participant, message.moderator, message.condition,
                            "in the app")  # fmt: skip
 
-    @on(ResumeScreen.Chosen)
-    def _resume_chosen(self, message: ResumeScreen.Chosen) -> None:
+    def on_resume_screen_chosen(self, message: ResumeScreen.Chosen) -> None:
+        from usetest.tui.screens.setup import ResumeScreen
+
         if message.take_over:
             self.take_over_session(message.session_id)
         elif not self.resume_session(message.session_id) and isinstance(self.screen, ResumeScreen):
