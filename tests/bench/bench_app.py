@@ -109,6 +109,13 @@ def keys(n: int, tmp: Path) -> tuple[list[float], list[float], int]:
         mark = ours_term.mark()
         ours_term.send(b" ")  # start the task's clock: assists belong to a running task
         ours_term.wait_for(r"running", since=mark)
+        # A second of quiet first, as before a moderator's first key (the participant reads
+        # the task): the keys then time the app at work, not the last of its start-up (the
+        # footer fills in its bindings twice just after the first frame).
+        settle = time.perf_counter() + 1.0
+        while (left := settle - time.perf_counter()) > 0:
+            ours_term.read_some(left / 2)
+            floor_term.read_some(0)
         readers = {
             "ours": (sqlite3.connect(f"file:{ours_db}?mode=ro", uri=True),
                      "SELECT count(*) FROM events WHERE kind = 'assist_logged'"),
