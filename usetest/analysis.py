@@ -76,6 +76,92 @@ _SUMMARY_QUERIES = {
 }  # fmt: skip
 """The tables a summary reads whole (few rows, or text it shows as it stands)."""
 
+_COLUMN_KINDS = {
+    "sessions": (("id", "integer"), ("participant", "text"), ("moderator", "text"),
+                 ("condition", "text"), ("status", "text"), ("started_at", "text"),
+                 ("ended_at", "text"), ("consent_at", "text"), ("consent_how", "text"),
+                 ("scenario_id", "integer")),
+    "notes": (("session_id", "integer"), ("task_id", "text"), ("kind", "text"), ("text", "text"),
+              ("severity", "integer"), ("logged_at", "text"), ("author", "text")),
+}  # fmt: skip
+"""The columns of :data:`_SUMMARY_QUERIES`' long tables and what store.verify lets them hold
+(besides NULL): read as columns by :func:`_read_whole`."""
+
+
+def _read_whole(conn: sqlite3.Connection, name: str) -> pd.DataFrame:
+    """``pd.read_sql_query`` of ``_SUMMARY_QUERIES[name]``, the same frame, read without a
+    Python object per value where it can: each column in one scan of the table (in rowid
+    order, as the query reads it), integers as one text numpy parses, texts as one text and
+    their lengths (Arrow's string buffers, which pandas' ``str`` columns are). Anything else
+    (Python strings in pandas, a value of another type, a text not UTF-8): the query."""
+    sql = _SUMMARY_QUERIES[name]
+    kinds = _COLUMN_KINDS.get(name)
+    arrow_str = _arrow_str()
+    if kinds is None or arrow_str is None:
+        return pd.read_sql_query(sql, conn)
+    # the types held, checked by one aggregate a column: in a TEXT column anything but a text
+    # is a blob (numbers become texts), which max() gives if there is one; sum() over an
+    # INTEGER column is an integer only if every value is
+    parts = [f"typeof({'max' if kind == 'text' else 'sum'}({col}))" for col, kind in kinds]
+    for col, kind in kinds:
+        if kind == "text":
+            parts += [f"group_concat(coalesce(length(CAST({col} AS BLOB)), -1))",
+                      f"group_concat({col}, '')"]  # fmt: skip
+        else:
+            parts += [f"group_concat(coalesce({col}, 0))", f"group_concat({col} IS NULL)"]
+    try:
+        row = conn.execute(f"SELECT count(*), {', '.join(parts)} FROM {name} NOT INDEXED"
+                           ).fetchone()  # fmt: skip
+    except sqlite3.Error:  # e.g. a text longer than SQLite's limit, a sum past 2^63
+        return pd.read_sql_query(sql, conn)
+    n, types, row = row[0], row[1 : len(kinds) + 1], row[len(kinds) + 1 :]
+    if (not n or any(t not in (kind, "null") for t, (_, kind) in zip(types, kinds, strict=True))
+            or conn.execute("PRAGMA encoding").fetchone()[0] != "UTF-8"):  # fmt: skip
+        return pd.read_sql_query(sql, conn)
+    import pyarrow as pa
+
+    columns: dict[str, Any] = {}
+    for i, (col, kind) in enumerate(kinds):
+        first, second = row[2 * i], row[2 * i + 1]
+        if kind == "integer":
+            values, null = _ints(first), _ints(second).astype(bool)
+            if len(values) != n or len(null) != n:
+                return pd.read_sql_query(sql, conn)
+            # as pandas infers from the values: whole numbers, floats if any is missing,
+            # objects (None) if all are
+            if null.all():
+                columns[col] = np.full(n, None, dtype=object)
+            elif null.any():
+                columns[col] = np.where(null, np.nan, values.astype(float))
+            else:
+                columns[col] = values
+            continue
+        lengths = _ints(first)
+        valid = lengths >= 0
+        if not valid.any():
+            columns[col] = np.full(n, None, dtype=object)
+            continue
+        data = (second or "").encode("utf-8")
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.where(valid, lengths, 0), out=offsets[1:])
+        if offsets[-1] != len(data) or len(lengths) != n:
+            return pd.read_sql_query(sql, conn)
+        strings = pa.LargeStringArray.from_buffers(
+            n, pa.py_buffer(offsets), pa.py_buffer(data),
+            pa.py_buffer(np.packbits(valid, bitorder="little")), int(n - valid.sum()))  # fmt: skip
+        columns[col] = pd.array(strings, dtype=arrow_str)
+    return pd.DataFrame(columns)
+
+
+def _arrow_str() -> Any:
+    """The dtype pandas gives a column of texts when it is Arrow's strings (pandas 3 with
+    pyarrow), else None."""
+    try:
+        dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    except (ImportError, TypeError, ValueError):
+        return None
+    return dtype if pd.Series(["x"]).dtype == dtype else None
+
 # The long tables (attempts, answers, errors) are read in one pass each, in rowid order, as a few
 # columns of integers that SQLite writes as one comma-separated text each (group_concat) and
 # numpy parses in one call: no Python object per row. Texts are coded by what the study's
@@ -101,6 +187,26 @@ def _case(column: str, names: list[str], otherwise: int = -1) -> str:
         return str(otherwise)
     whens = " ".join(f"WHEN {_quoted(n)} THEN {i}" for i, n in enumerate(names))
     return f"(CASE {column} {whens} ELSE {otherwise} END)"
+
+
+_OWN_ITEMS = {"sus": _SUS_ITEMS, "umux-lite": _UMUX_ITEMS, "nps": ("nps",), "csat": (), "ces": ()}
+"""The items a summary reads of each fixed questionnaire (CSAT and CES: their one answer,
+whatever its item)."""
+
+
+def _questionnaire_item(questionnaires: list[str], items: list[str]) -> str:
+    """SQL: questionnaire × len(items) + item, as ``_case`` codes each; for the fixed
+    questionnaires only their own items are looked for (any other item is 0: none the
+    summary reads), so that a row is compared with a few names, not every one."""
+    whens = []
+    for i, name in enumerate(questionnaires):
+        own = _OWN_ITEMS.get(name)
+        item = (_case("item", items, 0) if own is None else
+                "(CASE item " + " ".join(f"WHEN {_quoted(n)} THEN {items.index(n)}" for n in own)
+                + " ELSE 0 END)" if own else "0")  # fmt: skip
+        whens.append(f"WHEN {_quoted(name)} THEN {i * len(items)} + {item}")
+    return (f"(CASE questionnaire {' '.join(whens)}"
+            f" ELSE {-len(items)} + {_case('item', items, 0)} END)")  # fmt: skip
 
 
 def _ints(text: str | None) -> np.ndarray:
@@ -142,13 +248,30 @@ class _Wide:
     values: np.ndarray
     declined: np.ndarray
 
-    def frame(self, chosen_ids: np.ndarray, items: tuple[str, ...]) -> pd.DataFrame:
-        """The rows of the sessions ``chosen_ids`` (sorted), as the SQL pivot gave them."""
-        keep = _member(self.session_id, chosen_ids)
-        out = pd.DataFrame(self.values[keep], columns=list(items))
-        out.insert(0, "session_id", self.session_id[keep])
-        out["declined"] = self.declined[keep]
-        return out
+    def complete(self, chosen_ids: np.ndarray) -> _Reached:
+        """The rows of the sessions ``chosen_ids`` (sorted)."""
+        rows = np.flatnonzero(_member(self.session_id, chosen_ids))
+        declined = self.declined[rows].astype(np.int64)
+        missing = np.isnan(self.values).sum(axis=1)[rows]
+        return _Reached(self.session_id[rows], declined, missing - declined, rows, self.values)
+
+
+class _Reached(NamedTuple):
+    """The sessions that reached a questionnaire (in session order): ``declined`` (items the
+    participant declined) and ``unanswered`` (items neither answered nor declined: the session
+    stopped part-way); their answers (:meth:`answers`) are not copied until asked for."""
+
+    session_id: np.ndarray
+    declined: np.ndarray
+    unanswered: np.ndarray
+    rows: np.ndarray
+    """Each session's row of ``grid``."""
+    grid: np.ndarray
+
+    def answers(self, which: np.ndarray) -> np.ndarray:
+        """The answers as numbers (nan where declined or not answered) of the sessions
+        ``which`` (a mask over them, or their positions)."""
+        return self.grid[self.rows[which]]
 
 
 @dataclass
@@ -169,11 +292,22 @@ class _Answers:
     value: np.ndarray
     """value_num as float, nan where NULL."""
     declined: np.ndarray
-    text: np.ndarray
-    """value_text (object; None where NULL)."""
+    text_rows: np.ndarray
+    """The rows that have a value_text (sorted) …"""
+    text_values: np.ndarray
+    """… and their texts (objects): :meth:`texts`."""
     questionnaires: list[str]
     items: list[str]
     task_ids: list[str]
+
+    def texts(self, rows: np.ndarray) -> np.ndarray:
+        """value_text of the answers ``rows`` (objects; None where NULL)."""
+        out = np.full(len(rows), None, dtype=object)
+        if len(self.text_rows):
+            at = np.searchsorted(self.text_rows, rows).clip(max=len(self.text_rows) - 1)
+            hit = self.text_rows[at] == rows
+            out[hit] = self.text_values[at[hit]]
+        return out
 
     def where(self, questionnaire: str) -> np.ndarray:
         code = self.questionnaires.index(questionnaire)
@@ -207,7 +341,7 @@ def read_summary_tables(conn: sqlite3.Connection) -> SummaryTables:
     if own:
         conn.execute("BEGIN")
     try:
-        small = {name: pd.read_sql_query(sql, conn) for name, sql in _SUMMARY_QUERIES.items()}
+        small = {name: _read_whole(conn, name) for name in _SUMMARY_QUERIES}
         versions = [parsed(str(text)) for text in small["scenarios"]["text"]]
         attempts = _read_attempts(conn, versions)
         ids = np.sort(small["sessions"]["id"].to_numpy(dtype=np.int64))
@@ -261,7 +395,10 @@ _CHUNK_ROWS = 100_000
 def _row_ranges(conn: sqlite3.Connection, table: str) -> list[tuple[int, int]]:
     """Rowid ranges (low, high] that cover ``table`` in about :data:`_CHUNK_ROWS` rows each
     (fewer, larger ones where rowids are sparse)."""
-    low, high = conn.execute(f'SELECT min(rowid), max(rowid) FROM "{table}"').fetchone()
+    # two subqueries: SQLite reads min() or max() alone from the b-tree's ends, but scans the
+    # whole table for both in one SELECT
+    low, high = conn.execute(f'SELECT (SELECT min(rowid) FROM "{table}"),'
+                             f' (SELECT max(rowid) FROM "{table}")').fetchone()  # fmt: skip
     if low is None:
         return []
     chunks = min(64, -(-(high - low + 1) // _CHUNK_ROWS))
@@ -310,8 +447,8 @@ def _answer_pass(conn: sqlite3.Connection, questionnaires: list[str], items: lis
     # per answer one integer: where it belongs (questionnaire, item, task), whether it has a
     # text, whether it was declined (2: some other count) and its number (value_num is within
     # ±10^9, checked: 2 v + 1 + 2^31 fits in 32 bits; 2^31 alone is NULL)
-    slot = (f"((({_case('questionnaire', questionnaires)} * {n_items}"
-            f" + {_case('item', items, 0)}) * {n_tasks} + {_case('task_id', tasks)} + 1)"
+    slot = (f"(({_questionnaire_item(questionnaires, items)} * {n_tasks}"
+            f" + {_case('task_id', tasks)} + 1)"
             " * 2 + (value_text IS NOT NULL)) * 4"
             " + (CASE declined WHEN 0 THEN 0 WHEN 1 THEN 1 ELSE 2 END)")  # fmt: skip
     sql = (f"SELECT group_concat(session_id),"
@@ -330,7 +467,19 @@ def _answer_pass(conn: sqlite3.Connection, questionnaires: list[str], items: lis
     column = {name: np.full(n_items, -1) for name in wide}
     for name, (names, _) in wide.items():
         column[name][[items.index(i) for i in names]] = np.arange(len(names))
-    kept: list[tuple[np.ndarray, ...]] = []
+    # the answers kept, written in place: room for every row of the table, of which only the
+    # pages written take memory (no chunks to join, no second copy); texts by chunk
+    total = conn.execute("SELECT count(*) FROM answers").fetchone()[0]
+    kept = [np.empty(total, dtype=t) for t in (np.int64, np.int32, np.int32, np.int32, float,
+                                               np.int64 if exact else np.int8)]  # fmt: skip
+    kept_text: list[tuple[np.ndarray, np.ndarray]] = []
+    filled = 0
+    seen: dict[str, str] = {}
+    # each session's row, looked up in a table of the ids when they are small (rowids)
+    position = None
+    if len(ids) and ids[0] >= 0 and ids[-1] < 4 * len(ids) + 4096:
+        position = np.full(int(ids[-1]) + 2, -1, dtype=np.int64)
+        position[ids] = np.arange(len(ids))
     profile: list[tuple[np.ndarray, ...]] = []
     for low, high in _row_ranges(conn, "answers"):
         row = conn.execute(sql, (low, high)).fetchone()
@@ -353,9 +502,15 @@ def _answer_pass(conn: sqlite3.Connection, questionnaires: list[str], items: lis
         value = np.where(coded == 0, np.nan, (coded - 1) // 2)
         text = np.full(len(packed), None, dtype=object)
         if has_text.any():
-            text[has_text] = json.loads(row[2])
-        at = np.searchsorted(ids, sid).clip(max=max(len(ids) - 1, 0))
-        known = ids[at] == sid if len(ids) else np.zeros(len(sid), dtype=bool)
+            # one string per distinct text (the options chosen): shared, not one per answer
+            text[has_text] = [seen.setdefault(x, x) for x in json.loads(row[2])]
+        if position is not None and (not len(sid) or sid.min() >= 0):
+            found = np.take(position, sid, mode="clip")  # past the top: the last, -1
+            known = found >= 0
+            at = np.maximum(found, 0)
+        else:
+            at = np.searchsorted(ids, sid).clip(max=max(len(ids) - 1, 0))
+            known = ids[at] == sid if len(ids) else np.zeros(len(sid), dtype=bool)
         for name, (_, grid) in wide.items():
             mine = known & (questionnaire == code[name]) & (task == 0)
             present[name][at[mine]] = True
@@ -365,19 +520,26 @@ def _answer_pass(conn: sqlite3.Connection, questionnaires: list[str], items: lis
             fill = mine & (col >= 0)
             grid[at[fill], col[fill]] = value[fill]
         if is_profile.any():
-            profile.append((sid[is_profile], item[is_profile], value[is_profile],
-                            declined[is_profile], text[is_profile]))  # fmt: skip
+            profile.append((sid[is_profile], item[is_profile].astype(np.int32),
+                            value[is_profile], (declined[is_profile] != 0).astype(np.int8),
+                            text[is_profile]))  # fmt: skip
         keep = np.isin(questionnaire, kept_codes)
-        kept.append((sid[keep], questionnaire[keep].astype(np.int32), item[keep].astype(np.int32),
-                     task[keep].astype(np.int32), value[keep], declined[keep], text[keep]))  # fmt: skip
-    parts = ([_concatenate(kept, i) for i in range(7)] if kept else
-             [np.zeros(0, dtype=np.int64)] * 4 + [np.zeros(0), np.zeros(0, dtype=np.int64),
-                                                  np.zeros(0, dtype=object)])  # fmt: skip
+        k = int(keep.sum())
+        if filled + k > total:  # more rows than counted: not a snapshot (cannot happen)
+            raise AnalysisError("the answers changed while they were read — try again")
+        for out, got in zip(kept, (sid, questionnaire, item, task, value, declined), strict=True):
+            out[filled : filled + k] = got[keep]
+        with_text = np.flatnonzero(has_text[keep])  # only the rows that have one
+        kept_text.append((filled + with_text, text[keep][with_text]))
+        filled += k
+    parts = [*(out[:filled] for out in kept),
+             *([np.concatenate(c) for c in zip(*kept_text, strict=True)] if kept_text else
+               [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)])]
     sus, umux = (_Wide(ids[present[n]], wide[n][1][present[n]], declined_sum[n][present[n]])
                  for n in ("sus", "umux-lite"))  # fmt: skip
     answers = _Answers(sus=sus, umux=umux, session_id=parts[0], questionnaire=parts[1],
-                       item=parts[2], task=parts[3], value=parts[4].astype(float),
-                       declined=parts[5], text=parts[6].astype(object),
+                       item=parts[2], task=parts[3], value=parts[4], declined=parts[5],
+                       text_rows=parts[6], text_values=parts[7].astype(object, copy=False),
                        questionnaires=questionnaires, items=items, task_ids=tasks)  # fmt: skip
     return answers, (_profile_wide(items, *(_concatenate(profile, i) for i in range(5)))
                      if profile else None)  # fmt: skip
@@ -426,7 +588,10 @@ def _profile_wide(items: list[str], sid: np.ndarray, item: np.ndarray, number: n
     left out."""
     value = text.copy()
     is_number = pd.isna(value) & ~np.isnan(number)
-    value[is_number] = [str(int(v)) for v in number[is_number].tolist()]
+    # few distinct numbers (ages, years): each written as text once
+    distinct, where = np.unique(number[is_number], return_inverse=True)
+    value[is_number] = np.array([str(int(v)) for v in distinct.tolist()],
+                                dtype=object)[where.reshape(-1)]  # fmt: skip
     keep = (declined == 0) & ~pd.isna(value)
     sid, item, value = sid[keep], item[keep], value[keep]
     # the first answer per (session, question), in row order
@@ -517,7 +682,7 @@ class Summary:
             "ces": _clean(self.ces),
             "custom": [_clean(c) for c in self.custom],
             "free_text": self.free_text,
-            "profile": _profile_records(self.sessions),
+            "profile": profile_records(self.sessions),
             "problems": _records(self.problems),
             "versions": self.versions,
         }
@@ -550,14 +715,14 @@ def _nest_targets(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _profile_records(sessions: pd.DataFrame) -> list[dict[str, Any]]:
+def profile_records(sessions: pd.DataFrame) -> list[dict[str, Any]]:
     """Each participant's profile answers (``[]`` when the scenario asks none)."""
     cols = [c for c in sessions.columns if c.startswith(PROFILE_PREFIX)]
     if not cols:
         return []
     return [{"participant": str(r["participant"]),
              **{c.removeprefix(PROFILE_PREFIX): r[c] for c in cols}}
-            for r in sessions.to_dict(orient="records")]  # fmt: skip
+            for r in sessions[["participant", *cols]].to_dict(orient="records")]  # fmt: skip
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -588,9 +753,17 @@ def _with_profile(sessions: pd.DataFrame, wide: pd.DataFrame | None) -> pd.DataF
     text, so groups compare alike); ``None`` where declined or not asked."""
     if wide is None:
         return sessions
-    wide = wide.set_axis([PROFILE_PREFIX + str(c) for c in wide.columns], axis=1)
-    out = sessions.merge(wide, left_on="id", right_index=True, how="left")
-    return out.astype({c: object for c in wide.columns}).where(out.notna(), None)
+    # as a left merge on the id, then None for every missing answer (the sessions' own columns
+    # are left as they are, not copied)
+    at = _positions(wide.index, sessions["id"].to_numpy())
+    columns = {}
+    for name in wide.columns:
+        # one Python string per distinct answer, shared by the sessions that gave it
+        codes, distinct = pd.factorize(wide[name])  # a missing answer: -1
+        values = np.append(np.asarray(distinct, dtype=object), None)  # [-1] is None
+        column = values[np.where(at >= 0, codes[at] if len(codes) else -1, -1)]
+        columns[PROFILE_PREFIX + str(name)] = pd.Series(column, index=sessions.index, dtype=object)
+    return sessions.assign(**columns)
 
 
 def _profile_column(sessions: pd.DataFrame, field_id: str) -> str:
@@ -689,12 +862,16 @@ def _summarise(
     """:func:`summarise` on tables already read (:func:`compare` reads them once for all)."""
     if times not in ("success", "all"):
         raise AnalysisError("times is 'success' (successful attempts) or 'all'")
+    # the profile answers are joined to the sessions before the filters that read them, else
+    # only to the sessions kept (the same rows and columns, fewer copied)
+    late = not profile and group is None
     sessions = _select_sessions(
-        _with_profile(t.sessions, t.profile), condition=condition,
+        t.sessions if late else _with_profile(t.sessions, t.profile), condition=condition,
         participants=participants, since=since, until=until,
         include_unfinished=include_unfinished, profile=profile, group=group,
     ).reset_index(drop=True)  # fmt: skip
-    ids = set(sessions["id"])
+    if late:
+        sessions = _with_profile(sessions, t.profile)
     chosen_ids = np.sort(sessions["id"].to_numpy(dtype=np.int64))
     # Each task from the versions the sessions ran (a task removed later keeps its row, with
     # the sessions that had it); with no session, the newest version's tasks at n = 0.
@@ -730,7 +907,9 @@ def _summarise(
         rows.append(row)
     tasks = pd.DataFrame(rows)
     session_rows = mine_q & (q.task == 0)
-    custom, free_text = _custom(q, mine_q, who["participant"], _blocks(ran), task_defs,
+    # the participant codes as Python strings, made once for every table that lists them
+    names = pd.Series(sessions["participant"].to_numpy(dtype=object), index=who.index)
+    custom, free_text = _custom(q, mine_q, names, _blocks(ran), task_defs,
                                 confidence)  # fmt: skip
 
     mine_e = _member(t.errors_sid, chosen_ids)
@@ -746,11 +925,15 @@ def _summarise(
         errors_by_type = pd.DataFrame(columns=["task_id", "type_name", "count"])
 
     code = who["participant"]
-    sus, sus_summary = _sus(_complete(q.sus.frame(chosen_ids, _SUS_ITEMS)), code, confidence)
+    sus, sus_summary = _sus(q.sus.complete(chosen_ids), names, confidence)
     sus_summary |= _target_test(sus["sus"].to_numpy(dtype=float), _target(targets, "sus"))
-    mine_n, problem = t.notes["session_id"].isin(ids), t.notes["kind"] == "problem"
-    problems = _problems(t.notes[mine_n & problem], len(ids))
-    remarks = t.notes[mine_n & ~problem].assign(
+    mine_n = _member(t.notes["session_id"].to_numpy(dtype=np.int64), chosen_ids)
+    problem = t.notes["kind"] == "problem"
+    # only the columns each table shows are copied
+    problems = _problems(t.notes.loc[mine_n & problem, ["session_id", "task_id", "text",
+                                                        "severity"]], len(chosen_ids))  # fmt: skip
+    remarks = t.notes.loc[mine_n & ~problem, ["session_id", "task_id", "kind", "text",
+                                              "logged_at", "author"]].assign(
         participant=lambda d: d["session_id"].map(code)
     )[["participant", "task_id", "kind", "text", "logged_at", "author"]].reset_index(drop=True)
     return Summary(
@@ -762,12 +945,12 @@ def _summarise(
                  "include_unfinished": include_unfinished, "times": times,
                  "confidence": confidence, "profile": profile or None,
                  **({"group": {"by": group[0], "value": group[1]}} if group else {})},
-        umux_lite=_umux_lite(_complete(q.umux.frame(chosen_ids, _UMUX_ITEMS)), confidence,
+        umux_lite=_umux_lite(q.umux.complete(chosen_ids), confidence,
                              _target(targets, "umux_lite")),
         nps=_nps(q, mine_q),
         _attempts=lambda: _attempts_frame(t, mine_a, success, who),
         notes=remarks, scenario=scenario,
-        task_defs=task_defs, versions=_version_entries(every, ran, sessions),
+        task_defs=task_defs, versions=_version_entries(every, ran, sessions, names),
         csat=_score(q, session_rows, "csat", confidence, _target(targets, "csat")),
         ces=_score(q, session_rows, "ces", confidence, _target(targets, "ces")),
         custom=custom, free_text=free_text,
@@ -778,8 +961,38 @@ def _member(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
     """Which of ``values`` are in ``sorted_ids`` (a sorted array)."""
     if not len(sorted_ids):
         return np.zeros(len(values), dtype=bool)
+    top = int(sorted_ids[-1])
+    if int(sorted_ids[0]) >= 0 and top < 4 * len(sorted_ids) + 4096:
+        # ids are small (rowids): one look-up in a table of them, no search
+        table = np.zeros(top + 2, dtype=bool)
+        table[sorted_ids] = True
+        if not len(values) or values.min() >= 0:  # past the top: the last, False
+            return np.take(table, values, mode="clip")
+        return table[values.clip(-1, top + 1)]  # -1: the last, False
     at = np.searchsorted(sorted_ids, values).clip(max=len(sorted_ids) - 1)
     return sorted_ids[at] == values
+
+
+def _positions(index: pd.Index, keys: np.ndarray) -> np.ndarray:
+    """``index.get_indexer(keys)`` (-1: not there); on sorted ids by a binary search, without
+    the hash table pandas would build and keep on the index."""
+    if not (index.is_unique and index.is_monotonic_increasing and index.dtype == np.int64):
+        return index.get_indexer(keys)
+    labels = index.to_numpy()
+    if not len(labels):
+        return np.full(len(keys), -1, dtype=np.intp)
+    at = np.searchsorted(labels, keys).clip(max=len(labels) - 1)
+    return np.where(labels[at] == keys, at, -1)
+
+
+def _lookup(series: pd.Series, keys: np.ndarray) -> np.ndarray:
+    """``series[k]`` for each of ``keys`` (labels of its index), as objects: what mapping the
+    keys through it gives (nan for a key it does not have), in vector operations."""
+    values = series.to_numpy(dtype=object)
+    at = _positions(series.index, keys)
+    out = values[at] if len(values) else np.full(len(at), np.nan, dtype=object)
+    out[at < 0] = np.nan
+    return out
 
 
 def _attempts_frame(t: SummaryTables, mine: np.ndarray, success: np.ndarray,
@@ -826,13 +1039,13 @@ def _versions(scenarios: pd.DataFrame) -> list[_Version]:
                      parsed(str(r["text"]))) for r in scenarios.to_dict(orient="records")]  # fmt: skip
 
 
-def _version_entries(every: list[_Version], ran: list[_Version],
-                     sessions: pd.DataFrame) -> list[dict[str, Any]]:  # fmt: skip
+def _version_entries(every: list[_Version], ran: list[_Version], sessions: pd.DataFrame,
+                     names: pd.Series) -> list[dict[str, Any]]:  # fmt: skip
     """Per version the sessions analysed ran: who ran it, its tasks, and what changed since the
     version before it in the database (docs/analysis.md, "Versions of a study")."""
     entries = []
     for v in ran:
-        codes = sessions.loc[sessions["scenario_id"] == v.id, "participant"].tolist()
+        codes = names.to_numpy()[(sessions["scenario_id"] == v.id).to_numpy()].tolist()
         if not codes:
             continue
         before = [old for old in every if old.number < v.number]
@@ -911,20 +1124,10 @@ def _timed(a: pd.DataFrame, times: str) -> np.ndarray:
     return secs[secs > 0]
 
 
-def _complete(wide: pd.DataFrame) -> pd.DataFrame:
-    """The sessions that reached a questionnaire, indexed by session: the answers as numbers
-    (nan where declined or not answered), ``declined`` (items the participant declined) and
-    ``unanswered`` (items neither answered nor declined: the session stopped part-way)."""
-    out = wide.set_index("session_id")
-    declined = out.pop("declined").fillna(0).astype(int)
-    items = out.astype(float)
-    return items.assign(declined=declined, unanswered=items.isna().sum(axis=1) - declined)
-
-
-def _left_out(wide: pd.DataFrame, declined_ok: int) -> dict[str, int]:
+def _left_out(wide: _Reached, declined_ok: int) -> dict[str, int]:
     """Who reached the questionnaire but has no score, and why (see :func:`left_out_note`)."""
-    unanswered = int((wide["unanswered"] > 0).sum())
-    declined = int(((wide["unanswered"] == 0) & (wide["declined"] > declined_ok)).sum())
+    unanswered = int((wide.unanswered > 0).sum())
+    declined = int(((wide.unanswered == 0) & (wide.declined > declined_ok)).sum())
     return {"left_out": unanswered + declined, "left_out_declined": declined,
             "left_out_unanswered": unanswered}  # fmt: skip
 
@@ -950,7 +1153,7 @@ def left_out_note(figures: dict[str, Any], questionnaire: str) -> str:
 
 
 def _sus(
-    wide: pd.DataFrame, code: pd.Series, confidence: float
+    wide: _Reached, code: pd.Series, confidence: float
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """SUS per participant, and for the study.
 
@@ -959,16 +1162,21 @@ def _sus(
     and the sub-scale lacking the item is nan). Two or more declined, or an item not answered:
     no score; ``left_out`` counts them by reason.
     """
-    scored = wide[(wide["unanswered"] == 0) & (wide["declined"] <= 1)]
-    answers = scored.drop(columns=["declined", "unanswered"]).to_numpy(dtype=float)
-    # the answers were range-checked when recorded; stats.sus_scores checks them again
-    scores, learn, usab = stats.sus_scores(answers.reshape(-1, 10))
+    scored = (wide.unanswered == 0) & (wide.declined <= 1)
+    declined = wide.declined[scored]
+    # the answers were range-checked when recorded; stats.sus_scores checks them again (a row
+    # at a time: in blocks, so that its arrays and the answers copied stay small)
+    rows = np.flatnonzero(scored)
+    blocks = [stats.sus_scores(wide.answers(rows[i : i + 32768]).reshape(-1, 10))
+              for i in range(0, len(rows), 32768)]  # fmt: skip
+    scores, learn, usab = ([np.concatenate(c) for c in zip(*blocks, strict=True)] if blocks
+                           else stats.sus_scores(wide.answers(rows).reshape(-1, 10)))  # fmt: skip
     sus = pd.DataFrame({
-        "participant": scored.index.map(code).to_numpy(dtype=object), "sus": scores,
+        "participant": _lookup(code, wide.session_id[scored]), "sus": scores,
         "learnability": learn, "usability": usab,
         # few distinct scores (multiples of 2.5, or of 100/36): grade each once
         "grade": pd.Series(scores).map({x: stats.sus_grade(x) for x in set(scores.tolist())}),
-        "items_scored": (10 - scored["declined"]).to_numpy(dtype=int),
+        "items_scored": (10 - declined).astype(int),
     }, columns=["participant", "sus", "learnability", "usability", "grade", "items_scored"])  # fmt: skip
     summary: dict[str, Any] = {"n": len(sus)}
     if len(sus):
@@ -984,12 +1192,12 @@ def _sus(
             "learnability": float(sus["learnability"].mean()),
             "usability": float(sus["usability"].mean()),
         }  # fmt: skip
-    summary["prorated"] = int((scored["declined"] == 1).sum())
+    summary["prorated"] = int((declined == 1).sum())
     summary |= _left_out(wide, declined_ok=1)
     return sus, summary
 
 
-def _umux_lite(wide: pd.DataFrame, confidence: float,
+def _umux_lite(wide: _Reached, confidence: float,
                target: tuple[float, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """UMUX-Lite mean with its t interval, and the mean mapped onto the SUS scale.
 
@@ -997,19 +1205,26 @@ def _umux_lite(wide: pd.DataFrame, confidence: float,
     proration (Lewis, Utesch & Maher 2013 score the pair), so a declined item leaves that
     participant without a score; ``left_out`` counts them.
     """
-    both = wide[(wide["declined"] == 0) & (wide["unanswered"] == 0)]
-    pairs = [(int(a), int(b)) for a, b in
-             both.drop(columns=["declined", "unanswered"]).to_numpy().tolist()]  # fmt: skip
-    # 49 possible pairs at most: score each once
-    score = {pair: stats.umux_lite(*pair) for pair in set(pairs)}
-    scores = [score[pair] for pair in pairs]
+    pairs = wide.answers((wide.declined == 0) & (wide.unanswered == 0)).astype(np.int64)
+    # 49 possible pairs at most: score each once (stats.umux_lite checks them)
+    scores = np.zeros(0)
+    if len(pairs) and pairs.min() >= 0 and pairs.max() < 16:  # the usual 1–7: no sort
+        code = pairs[:, 0] * 16 + pairs[:, 1]
+        table = np.zeros(256)
+        for k in np.flatnonzero(np.bincount(code, minlength=256)).tolist():
+            table[k] = stats.umux_lite(k // 16, k % 16)
+        scores = table[code]
+    elif len(pairs):
+        distinct, where = np.unique(pairs, axis=0, return_inverse=True)
+        scores = np.array([stats.umux_lite(a, b) for a, b in distinct.tolist()],
+                          dtype=float)[where.reshape(-1)]  # fmt: skip
     out: dict[str, Any] = {"n": len(scores)}
-    if scores:
+    if len(scores):
         mean, low, high = stats.mean_ci(scores, confidence)
         low, high = stats.clipped(low, high, 0, 100)
         out |= {"mean": mean, "low": low, "high": high,
                 "sus_equivalent": stats.umux_lite_sus(mean)}  # fmt: skip
-    return out | _left_out(wide, declined_ok=0) | _target_test(np.array(scores), target)
+    return out | _left_out(wide, declined_ok=0) | _target_test(scores, target)
 
 
 def _nps(q: _Answers, mine: np.ndarray) -> dict[str, Any]:
@@ -1020,11 +1235,11 @@ def _nps(q: _Answers, mine: np.ndarray) -> dict[str, Any]:
     """
     rows = mine & q.where("nps") & (q.item == q.items.index("nps"))
     declined = (q.declined[rows] != 0) | np.isnan(q.value[rows])
-    ratings = [int(v) for v in q.value[rows][~declined]]
+    ratings = q.value[rows][~declined].astype(np.int64)
     out: dict[str, Any] = {"n": len(ratings)}
-    if ratings:
-        promoters = sum(r >= 9 for r in ratings)
-        detractors = sum(r <= 6 for r in ratings)
+    if len(ratings):
+        promoters = int((ratings >= 9).sum())
+        detractors = int((ratings <= 6).sum())
         out |= {"nps": stats.nps(ratings), "promoters": promoters,
                 "passives": len(ratings) - promoters - detractors, "detractors": detractors}  # fmt: skip
     k = int(declined.sum())
@@ -1165,10 +1380,11 @@ def _custom(q: _Answers, mine: np.ndarray, participant: pd.Series, blocks: dict[
             declined = q.declined[at] != 0
             where = {"questionnaire": qid, "item": item.id, "text": item.text, "task_id": task_id}
             if item.type == "text":
-                given = at[~declined & np.array([x is not None for x in q.text[at]], dtype=bool)]
+                given = at[~declined & np.array([x is not None for x in q.texts(at)], dtype=bool)]
                 texts.append(where | {"answers": [
-                    {"participant": str(participant[s]), "text": str(x)}
-                    for s, x in zip(q.session_id[given].tolist(), q.text[given], strict=True)],
+                    {"participant": str(p), "text": str(x)}
+                    for p, x in zip(_lookup(participant, q.session_id[given]), q.texts(given),
+                                    strict=True)],
                     "declined": int(declined.sum())})  # fmt: skip
                 continue
             values = q.value[at][~declined & ~np.isnan(q.value[at])]
@@ -1189,7 +1405,8 @@ def _problems(probs: pd.DataFrame, tested: int) -> pd.DataFrame:
     for text, group in probs.groupby("text"):
         affected = group["session_id"].nunique()
         rows.append({
-            "problem": text, "tasks": ", ".join(sorted({str(x) for x in group["task_id"].dropna()})),
+            "problem": text,
+            "tasks": ", ".join(sorted({str(x) for x in group["task_id"].dropna().unique()})),
             "participants": affected, "tested": tested,
             "frequency": affected / tested if tested else math.nan,
             "worst_severity": _nan_to_none(float(group["severity"].max())),

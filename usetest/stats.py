@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
@@ -144,27 +145,57 @@ def _binom_mid_p(x: int, n: int, p: float) -> float:
 # Sums as the published numbers were computed.
 
 
-def _mean(xs: list[float]) -> float:
-    return sum(xs) / len(xs)
+def _mean(xs: list[float] | np.ndarray) -> float:
+    return _sum(xs) / len(xs)
 
 
-def _sum_squares(xs: list[float], centre: float) -> float:
+_SEQUENTIAL_SUM = sys.version_info < (3, 12)
+"""Python's ``sum`` of floats adds them left to right in doubles up to 3.11 (3.12 compensates
+the rounding): the running sum of ``np.cumsum``, which adds in the same order."""
+
+
+def _sum(xs: list[float] | np.ndarray) -> float:
+    """``sum(xs)`` as Python adds floats, on a list or (in one C loop) a float array."""
+    if isinstance(xs, np.ndarray) and _SEQUENTIAL_SUM and xs.size > 64:
+        # the start, int 0, turns a first −0.0 into 0.0; + 0.0 does the same at the end
+        return float(np.cumsum(xs)[-1]) + 0.0
+    return sum(xs.tolist() if isinstance(xs, np.ndarray) else xs)
+
+
+def _sum_squares(xs: list[float] | np.ndarray, centre: float) -> float:
     """Σ (v − centre)², added left to right with Python's sum, each square by ``pow`` (C
     loops: no Python bytecode per value). ``pow(d, 2)`` is libm's and differs from the product
     d·d (NumPy's square) in the last bit of about one value in a thousand: this keeps every
-    interval to its last digit."""
+    interval to its last digit. On a large array (ratings, scores: few distinct values) each
+    distinct value's square is computed so once, and the squares are added in order by
+    :func:`_sum`."""
+    if isinstance(xs, np.ndarray) and _SEQUENTIAL_SUM and xs.size > 64:
+        low, high = float(xs.min()), float(xs.max())
+        if high - low < 4096 and (xs == np.floor(xs)).all():  # ratings: no sort needed
+            squares = np.array(list(map(pow, map(operator.sub, (low + np.arange(
+                int(high - low) + 1)).tolist(), repeat(centre)), repeat(2))), dtype=float)  # fmt: skip
+            return _sum(squares[(xs - low).astype(np.int64)])
+        distinct, where = np.unique(xs, return_inverse=True)
+        if len(distinct) * 4 < xs.size:
+            squares = np.array(list(map(pow, map(operator.sub, distinct.tolist(),
+                                                 repeat(centre)), repeat(2))), dtype=float)  # fmt: skip
+            return _sum(squares[where])
+        xs = xs.tolist()
+    elif isinstance(xs, np.ndarray):
+        xs = xs.tolist()
     squares: Iterable[float] = map(pow, map(operator.sub, xs, repeat(centre)), repeat(2))
     return sum(squares)
 
 
-def _numbers(values: Iterable[float], what: str) -> list[float]:
+def _numbers(values: Iterable[float], what: str) -> list[float] | np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
-        # A numeric array (from the analysis layer): checked in one vector operation.
+        # A numeric array (from the analysis layer): checked in one vector operation, kept as
+        # an array of floats (the sums above take it in C loops).
         if values.dtype.kind == "f" and np.isnan(values).any():
             raise ValueError(f"{what} must be numbers, got nan")
         if not values.size:
             raise ValueError(f"no {what} given: need at least one")
-        return values.astype(float).tolist()
+        return values.astype(float)
     out = []
     for v in values:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
@@ -554,6 +585,13 @@ def nps(ratings: Iterable[int]) -> float:
 
     Reichheld, F. (2003). The one number you need to grow. Harvard Business Review 81(12).
     """
+    if isinstance(ratings, np.ndarray) and ratings.dtype.kind in "iuf" and ratings.size:
+        # A numeric array: checked and counted in vector operations (nan fails every check).
+        ok = (ratings >= 0) & (ratings <= 10) & (ratings == np.floor(ratings))
+        if not ok.all():
+            raise ValueError(f"NPS ratings are whole numbers 0–10, got {ratings[~ok][0].item()!r}")
+        promoters, detractors = int((ratings >= 9).sum()), int((ratings <= 6).sum())
+        return 100 * (promoters - detractors) / ratings.size
     values = list(ratings)
     if not values:
         raise ValueError("no ratings given: need at least one")
@@ -780,16 +818,16 @@ def _array_like(values: Any) -> Any:
     return values.to_numpy() if hasattr(values, "to_numpy") else values
 
 
-def _ratings(ratings: Iterable[int], low: int, high: int, what: str) -> list[int]:
+def _ratings(ratings: Iterable[int], low: int, high: int, what: str) -> list[int] | np.ndarray:
     ratings = _array_like(ratings)
     if isinstance(ratings, np.ndarray) and ratings.dtype.kind in "iuf" and ratings.size:
-        # A numeric array: checked in one vector operation (nan fails every comparison).
+        # A numeric array: checked in one vector operation (nan fails every comparison), kept
+        # as an array of whole numbers.
         ok = (ratings >= low) & (ratings <= high) & (ratings == np.floor(ratings))
         if not ok.all():
             r = ratings[~ok][0].item()
             raise ValueError(f"{what} ratings are whole numbers {low}–{high}, got {r!r}")
-        whole: list[int] = ratings.astype(int).tolist()
-        return whole
+        return ratings.astype(np.int64)
     values = list(ratings.tolist() if isinstance(ratings, np.ndarray) else ratings)
     if not values:
         raise ValueError(f"no {what} ratings given: need at least one")
@@ -800,11 +838,15 @@ def _ratings(ratings: Iterable[int], low: int, high: int, what: str) -> list[int
     return [int(r) for r in values]
 
 
-def _score_summary(values: list[int], low: int, high: int, share_from: int,
+def _score_summary(values: list[int] | np.ndarray, low: int, high: int, share_from: int,
                    confidence: float) -> ScoreSummary:  # fmt: skip
-    mean, lo, hi = _t_interval(list(map(float, values)), _confidence(confidence))
+    if isinstance(values, np.ndarray):
+        mean, lo, hi = _t_interval(values.astype(float), _confidence(confidence))
+        share = int((values >= share_from).sum()) / len(values)
+    else:
+        mean, lo, hi = _t_interval(list(map(float, values)), _confidence(confidence))
+        share = sum(map(share_from.__le__, values)) / len(values)
     lo, hi = clipped(lo, hi, low, high)
-    share = sum(map(share_from.__le__, values)) / len(values)
     return ScoreSummary(len(values), mean, lo, hi, share)
 
 
