@@ -229,21 +229,34 @@ def _frame_kinds(df: Any) -> dict[str, str]:
     for column in df.columns:
         name, values = str(column), df[column]
         present = values.dropna()
-        numbers = all((isinstance(v, (int, float)) and not isinstance(v, bool))
-                      or (hasattr(v, "dtype") and v.dtype.kind in "iuf") for v in present)  # fmt: skip
+        dtype = getattr(values.dtype, "kind", "O")
+        if dtype in "iuf":  # a numpy column of numbers: no need to look at each value
+            numbers = True
+        else:
+            numbers = all((isinstance(v, (int, float)) and not isinstance(v, bool))
+                          or (hasattr(v, "dtype") and v.dtype.kind in "iuf") for v in present)  # fmt: skip
         counts = SUMMARY_COUNTS.fullmatch(name) and numbers
         if is_timestamp_column(name) and _all_timestamps(present):
             kinds[name] = "timestamp"
         elif pd.api.types.is_bool_dtype(values):
             kinds[name] = "bool"
         elif pd.api.types.is_integer_dtype(values) or (
-                counts and all(float(v).is_integer() for v in present)):  # fmt: skip
+                counts and (_whole(present.to_numpy()) if dtype == "f"
+                            else all(float(v).is_integer() for v in present))):  # fmt: skip
             kinds[name] = "int"
         elif len(present):
             kinds[name] = "float" if numbers else "text"
         else:  # no row has a value: the name says
             kinds[name] = "float" if _NUMERIC_NAMES.fullmatch(name) else "text"
     return kinds
+
+
+def _whole(values: Any) -> bool:
+    """Whether every float is a whole number (as ``float.is_integer``: inf is not)."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(np.mod(values, 1) == 0))
 
 
 def _all_timestamps(values: Any) -> bool:
@@ -562,10 +575,10 @@ def _summary_tables(conn: Any, profile: dict[str, list[str]] | None = None) -> d
     computes them."""
     import pandas as pd
 
-    from usetest.analysis import read_summary_tables, results_from_tables
+    from usetest.analysis import profile_records, read_summary_tables, results_from_tables
 
     summary, comparisons = results_from_tables(read_summary_tables(conn), profile=profile)
-    d = summary.to_dict()
+    profiles = profile_records(summary.sessions)
     tables = {
         "summary_tasks": summary.tasks,
         "summary_sus": summary.sus,
@@ -588,7 +601,7 @@ def _summary_tables(conn: Any, profile: dict[str, list[str]] | None = None) -> d
              "participant": a["participant"], "text": a["text"]}
             for q in summary.free_text for a in q["answers"]
         ], columns=["questionnaire", "item", "task_id", "participant", "text"]),
-        "summary_profile": pd.DataFrame(d["profile"] or [], columns=None if d["profile"]
+        "summary_profile": pd.DataFrame(profiles or [], columns=None if profiles
                                         else ["participant"]),
     }  # fmt: skip
     # one row per version and participant who ran it: which sessions ran which version, what
