@@ -163,9 +163,11 @@ def _uri(path: Path, **params: str) -> str:
 
 
 def _connect(path: Path, factory: type[sqlite3.Connection] = sqlite3.Connection,
-             **params: str) -> sqlite3.Connection:  # fmt: skip
+             any_thread: bool = False, **params: str) -> sqlite3.Connection:  # fmt: skip
+    """``path`` opened by its URI with ``params`` (``mode=ro`` …); ``any_thread``: usable from
+    another thread than this one (one at a time)."""
     return sqlite3.connect(_uri(path, **params), uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
-                           factory=factory)  # fmt: skip
+                           factory=factory, check_same_thread=not any_thread)  # fmt: skip
 
 
 def _check_file(path: Path) -> None:
@@ -388,8 +390,7 @@ def _verify_once(conn: sqlite3.Connection, path: Path) -> None:
     def more() -> sqlite3.Connection:  # for the check's workers: read-only like ``conn``
         params = {"mode": "ro", **({"immutable": "1"} if getattr(conn, "immutable", False)
                                    else {})}  # fmt: skip
-        return sqlite3.connect(_uri(path, **params), uri=True, check_same_thread=False,
-                               timeout=BUSY_TIMEOUT_MS / 1000)  # fmt: skip
+        return _connect(path, any_thread=True, **params)
 
     verify(conn, path, more)  # the file is as usetest writes it (store: "Checking a file")
     if before is not None and checked.fingerprint(path, SCHEMA_VERSION) == before:
