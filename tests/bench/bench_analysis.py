@@ -201,6 +201,8 @@ def main() -> None:
     parser.add_argument("--rss", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    # the children allocate as the usetest command does (usetest.cli.main sets this)
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     if args.build:
         from tests.studydata import build_rich
 

@@ -260,6 +260,8 @@ def main() -> None:
     parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--run", nargs=3, help=argparse.SUPPRESS)  # who fmt db
     args = parser.parse_args()
+    # the children allocate as the usetest command does (usetest.cli.main sets this)
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     if args.build:
         build(Path(args.build[1]), int(args.build[0]))
         print("{}")
