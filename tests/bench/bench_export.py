@@ -13,7 +13,7 @@ events per attempt, errors, notes (some with quotes, commas, line breaks and for
 text), SUS answers and a free-text answer per participant. Each figure is one fresh process per
 run (wall time from start to exit, imports included, as a user waits for ``usetest export``),
 ours and the floor interleaved (ours, floor, ours, floor …), the median of ``--repeat`` runs
-(3; xlsx and JSON, which have no time target, once above 20k attempts); peak memory is the
+(3; xlsx and JSON, which have no time target, once from 20k attempts on); peak memory is the
 child's own ``ru_maxrss``. Lines read::
 
     FIGURE | ours | floor | ratio
@@ -255,7 +255,7 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="add 1,000,000 attempts")
     parser.add_argument("--repeat", type=int, default=0,
                         help="runs per figure (default: 3 up to 100k, 1 above; xlsx and json "
-                             "once above 20k)")
+                             "once from 20k on)")
     parser.add_argument("--formats", default=",".join(FORMATS))
     parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--run", nargs=3, help=argparse.SUPPRESS)  # who fmt db
@@ -300,8 +300,8 @@ def main() -> None:
                           f"| n/a | n/a\n  (peak RSS {max(r['rss_mb'] for r in refused):.0f} MB)")  # fmt: skip
                     continue
                 runs: dict[str, list[dict[str, float]]] = {"ours": [], "floor": []}
-                # xlsx and JSON (no time target) once above 20k: a run takes long
-                for _ in range(1 if fmt in ("xlsx", "json") and size > 20_000 else repeat):
+                # xlsx and JSON (no time target) once from 20k on: a run takes long
+                for _ in range(1 if fmt in ("xlsx", "json") and size >= 20_000 else repeat):
                     for who in ("ours", "floor"):
                         runs[who].append(_child("--run", who, fmt, str(db)))
                 _report(f"export {fmt} {_size_name(size)}", runs)
