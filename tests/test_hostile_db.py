@@ -142,6 +142,13 @@ def _invalid_utf8_note(c: sqlite3.Connection) -> None:
     c.execute("UPDATE notes SET text = CAST(x'50ff41' AS TEXT)")
 
 
+def _text_scenario_id_no_scenarios(c: sqlite3.Connection) -> None:
+    """Found by the database fuzzer: the stored scenarios' check met a text id among the
+    tasks' integers while the value checks (which refuse it) had not been reported yet."""
+    c.execute("UPDATE tasks SET scenario_id = '\u202e\u200bP01' WHERE rowid = 1")
+    c.execute("DELETE FROM scenarios")
+
+
 TRUNCATE = "truncate"  # done on the file, after the connection is closed
 
 MUTATIONS: dict[str, Callable[[sqlite3.Connection], None] | str] = {
@@ -170,6 +177,7 @@ MUTATIONS: dict[str, Callable[[sqlite3.Connection], None] | str] = {
     "rows of a missing session": _dangling_rows,
     "invalid UTF-8 in sessions.uid": _invalid_utf8,
     "invalid UTF-8 in notes.text": _invalid_utf8_note,
+    "text scenario id in tasks, no scenarios": _text_scenario_id_no_scenarios,
     "truncated file": TRUNCATE,
 }
 

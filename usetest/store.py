@@ -975,9 +975,11 @@ def _run_scans(conn: sqlite3.Connection, scans: list[_Scan],
     more than one part, the scans run in threads of their own while ``beside`` runs here."""
 
     def attempt(run: Callable[[], Any]) -> Any:
+        # whatever a part raises waits its turn: a problem reported earlier in the order (a
+        # value of the wrong type) may be what made a later part fail
         try:
             return run()
-        except (sqlite3.DatabaseError, UnicodeDecodeError, DatabaseRefused) as exc:
+        except Exception as exc:  # raised again by verify, in its turn
             return exc
 
     if more is None or _WORKERS < 2 or sum(bool(s.part) for s in scans) < 2:
