@@ -443,26 +443,30 @@ def _refusal(path: Path) -> str:
     return "read"
 
 
-@pytest.mark.parametrize("mutation", list(MUTATIONS))
-def test_the_check_in_parts_refuses_alike(valid_db: Path, tmp_path: Path, mutation: str,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    """A large file's check runs in parts on every core (store.SCAN_ROWS rows a part, one
-    connection per worker): forced here on a small file (2 rows a part, 4 workers), every
-    mutation is refused with the very message the check in one piece gives."""
+@pytest.fixture
+def in_parts(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The check of a large file (in parts, on workers) forced on a small one: 2 rows a part,
+    4 workers, no memo of checked files. ``store._WORKERS = 1`` brings back the one piece."""
     monkeypatch.setenv("USETEST_CACHE_DIR", "")
-    path = damaged(valid_db, tmp_path, mutation)
-    monkeypatch.setattr(store, "_WORKERS", 1)
-    whole = _refusal(path)
     monkeypatch.setattr(store, "_WORKERS", 4)
     monkeypatch.setattr(store, "SCAN_ROWS", 2)
-    assert _refusal(path) == whole != "read"
+    return monkeypatch
+
+
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+def test_the_check_in_parts_refuses_alike(valid_db: Path, tmp_path: Path, mutation: str,
+                                          in_parts: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A large file's check runs in parts on every core (store.SCAN_ROWS rows a part, one
+    connection per worker): forced here on a small file, every mutation is refused with the
+    very message the check in one piece gives."""
+    path = damaged(valid_db, tmp_path, mutation)
+    parted = _refusal(path)
+    in_parts.setattr(store, "_WORKERS", 1)
+    assert parted == _refusal(path) != "read"
 
 
 def test_a_large_file_is_checked_in_parts(valid_db: Path, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.setenv("USETEST_CACHE_DIR", "")
-    monkeypatch.setattr(store, "_WORKERS", 4)
-    monkeypatch.setattr(store, "SCAN_ROWS", 2)
+                                          in_parts: pytest.MonkeyPatch) -> None:  # fmt: skip
     path = tmp_path / "ok.db"
     shutil.copyfile(valid_db, path)
     parted: list[str] = []
@@ -473,21 +477,18 @@ def test_a_large_file_is_checked_in_parts(valid_db: Path, tmp_path: Path,
             parted.append(scan.part)
         return real(conn, scan)
 
-    monkeypatch.setattr(store, "_scan", spy)
+    in_parts.setattr(store, "_scan", spy)
     assert _refusal(path) == "read"
     assert len(parted) > 10 and any(p.startswith("rowid <= ") for p in parted)
-    monkeypatch.setattr(store, "_WORKERS", 1)
+    in_parts.setattr(store, "_WORKERS", 1)
     parted.clear()
     assert _refusal(path) == "read" and not parted
 
 
 @pytest.mark.parametrize("rowid", [-(2**63), -5, 0, 2**63 - 1])
-def test_the_check_in_parts_sees_every_rowid(valid_db: Path, tmp_path: Path, rowid: int,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+@pytest.mark.usefixtures("in_parts")
+def test_the_check_in_parts_sees_every_rowid(valid_db: Path, tmp_path: Path, rowid: int) -> None:
     """Rows far from the others (negative rowids, the largest there is) are in a part too."""
-    monkeypatch.setenv("USETEST_CACHE_DIR", "")
-    monkeypatch.setattr(store, "_WORKERS", 4)
-    monkeypatch.setattr(store, "SCAN_ROWS", 2)
     path = tmp_path / "far.db"
     shutil.copyfile(valid_db, path)
     conn = sqlite3.connect(path)

@@ -229,8 +229,8 @@ def _frame_kinds(df: Any) -> dict[str, str]:
     for column in df.columns:
         name, values = str(column), df[column]
         present = values.dropna()
-        dtype = getattr(values.dtype, "kind", "O")
-        if dtype in "iuf":  # a numpy column of numbers: no need to look at each value
+        dtype_kind = getattr(values.dtype, "kind", "O")
+        if dtype_kind in "iuf":  # a numpy column of numbers: no need to look at each value
             numbers = True
         else:
             numbers = all((isinstance(v, (int, float)) and not isinstance(v, bool))
@@ -241,7 +241,7 @@ def _frame_kinds(df: Any) -> dict[str, str]:
         elif pd.api.types.is_bool_dtype(values):
             kinds[name] = "bool"
         elif pd.api.types.is_integer_dtype(values) or (
-                counts and (_whole(present.to_numpy()) if dtype == "f"
+                counts and (_whole(present.to_numpy()) if dtype_kind == "f"
                             else all(float(v).is_integer() for v in present))):  # fmt: skip
             kinds[name] = "int"
         elif len(present):
