@@ -197,3 +197,25 @@ def test_the_tables_are_read_in_one_snapshot(shared: dict[str, Path]) -> None:
         conn.execute("COMMIT")
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("times", ["success", "all"])
+@pytest.mark.parametrize("name", ["rich", "odd"])
+def test_a_comparison_counts_what_the_attempts_table_holds(name: str, times: str,
+                                                           shared: dict[str, Path]) -> None:  # fmt: skip
+    """A comparison counts each task's attempts from its summary's arrays (the attempts table
+    is not built for it: at 1M attempts, two such tables were most of an export's memory);
+    the counts and times are those of the attempts table, in its order."""
+    if WRITE:
+        pytest.skip("nothing to write")
+    _, comparisons = analysis.study_results(shared[name], times=times)
+    assert comparisons is not None and len(comparisons.tasks)
+    for s in comparisons.summaries.values():
+        assert callable(s._attempts), "the comparison built the attempts table"
+        for task_id in [*s.tasks["task_id"], "ghost", "no-such-task"]:
+            n, successes, secs = s.task_counts(task_id)
+            rows = s.attempts[s.attempts["task_id"] == task_id]
+            assert (n, successes) == (len(rows), int(rows["success"].sum()))
+            timed = rows["time_s"] if times == "all" else rows.loc[rows["success"], "time_s"]
+            want = timed.to_numpy(float)
+            assert secs.tolist() == want[want > 0].tolist()

@@ -638,6 +638,7 @@ class Summary:
     nps: dict[str, Any] = field(default_factory=dict)
     _attempts: pd.DataFrame | Callable[[], pd.DataFrame] = field(default_factory=pd.DataFrame,
                                                                 repr=False)  # fmt: skip
+    _counts: Callable[[str], _TaskCounts] | None = field(default=None, repr=False)
     notes: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Observations and quotes: participant, task_id, kind, text, logged_at, author (the
     observer's initials; None for the moderator's)."""
@@ -663,6 +664,13 @@ class Summary:
         if callable(self._attempts):
             self._attempts = self._attempts()
         return self._attempts
+
+    def task_counts(self, task_id: str) -> _TaskCounts:
+        """The attempts of one task as ``attempts`` counts them (n, successes, and the times
+        the summary uses), from the summary's arrays without building ``attempts``."""
+        if self._counts is None:
+            raise AnalysisError("a Summary is made by summarise(), which counts its attempts")
+        return self._counts(task_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -949,6 +957,7 @@ def _summarise(
                              _target(targets, "umux_lite")),
         nps=_nps(q, mine_q),
         _attempts=lambda: _attempts_frame(t, mine_a, success, who),
+        _counts=lambda task_id: _task_counts(a, mine_a, success, times, task_id),
         notes=remarks, scenario=scenario,
         task_defs=task_defs, versions=_version_entries(every, ran, sessions, names),
         csat=_score(q, session_rows, "csat", confidence, _target(targets, "csat")),
@@ -1113,15 +1122,28 @@ def _task_row_arrays(
 
 
 def _timed_arrays(a: _Attempts, at: np.ndarray, success: np.ndarray, times: str) -> np.ndarray:
-    """:func:`_timed` on the attempts ``at`` of ``a`` (in the same order)."""
+    """The task times (s) the summary uses, of the attempts ``at`` of ``a`` (in that order):
+    the successful ones (``success``: theirs), or all with ``times='all'``."""
     secs = (a.time_ms[at][success] if times == "success" else a.time_ms[at]) / 1000
     return secs[secs > 0]
 
 
-def _timed(a: pd.DataFrame, times: str) -> np.ndarray:
-    """The task times (s) the summary uses: successful attempts, or all with ``times='all'``."""
-    secs = (a.loc[a["success"], "time_s"] if times == "success" else a["time_s"]).to_numpy(float)
-    return secs[secs > 0]
+class _TaskCounts(NamedTuple):
+    n: int
+    """The task's attempts counted …"""
+    successes: int
+    secs: np.ndarray
+    """… and the times (s) the summary uses (:func:`_timed_arrays`), in rowid order."""
+
+
+def _task_counts(a: _Attempts, mine: np.ndarray, success: np.ndarray, times: str,
+                 task_id: str) -> _TaskCounts:  # fmt: skip
+    """The rows of the summary's attempts table whose task is ``task_id``, counted as
+    :func:`_compare_task` counts them, from the arrays (``mine``: the summary's attempts,
+    ``success``: every attempt's)."""
+    code = a.task_ids.index(task_id) if task_id in a.task_ids else -2
+    at = np.flatnonzero(mine & (a.task == code))
+    return _TaskCounts(len(at), int(success[at].sum()), _timed_arrays(a, at, success[at], times))
 
 
 def _left_out(wide: _Reached, declined_ok: int) -> dict[str, int]:
@@ -1553,21 +1575,18 @@ def _conditions(t: SummaryTables) -> list[str]:
 def _compare_task(
     task_id: str, a: str, b: str, sa: Summary, sb: Summary, confidence: float
 ) -> dict[str, Any]:
-    times = sa.filters["times"]  # both summaries were made with the same filters
-    ta = sa.attempts[sa.attempts["task_id"] == task_id]
-    tb = sb.attempts[sb.attempts["task_id"] == task_id]
-    row: dict[str, Any] = {"task_id": task_id, "a": a, "b": b, "n_a": len(ta), "n_b": len(tb)}
+    # each side's attempts of the task (both summaries were made with the same filters)
+    (na, xa, secs_a), (nb, xb, secs_b) = sa.task_counts(task_id), sb.task_counts(task_id)
+    row: dict[str, Any] = {"task_id": task_id, "a": a, "b": b, "n_a": na, "n_b": nb}
     notes = []
-    if len(ta) and len(tb):
-        xa, xb = int(ta["success"].sum()), int(tb["success"].sum())
-        c = stats.two_proportion_test(xa, len(ta), xb, len(tb), confidence)
+    if na and nb:
+        c = stats.two_proportion_test(xa, na, xb, nb, confidence)
         low, high = stats.clipped(c.low, c.high, -1, 1)
-        row |= {"completion_a": xa / len(ta), "completion_b": xb / len(tb),
+        row |= {"completion_a": xa / na, "completion_b": xb / nb,
                 "completion_difference": c.difference, "completion_difference_low": low,
                 "completion_difference_high": high, "completion_p": c.p_value}  # fmt: skip
     else:
         notes.append("completion: no attempts on one side")
-    secs_a, secs_b = _timed(ta, times), _timed(tb, times)
     if len(secs_a) >= 2 and len(secs_b) >= 2:
         c = stats.log_time_test(secs_a, secs_b, confidence)
         row |= {"time_ratio": math.exp(c.difference), "time_ratio_low": math.exp(c.low),

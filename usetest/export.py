@@ -575,10 +575,9 @@ def _summary_tables(conn: Any, profile: dict[str, list[str]] | None = None) -> d
     computes them."""
     import pandas as pd
 
-    from usetest.analysis import profile_records, read_summary_tables, results_from_tables
+    from usetest.analysis import read_summary_tables, results_from_tables
 
     summary, comparisons = results_from_tables(read_summary_tables(conn), profile=profile)
-    profiles = profile_records(summary.sessions)
     tables = {
         "summary_tasks": summary.tasks,
         "summary_sus": summary.sus,
@@ -601,24 +600,56 @@ def _summary_tables(conn: Any, profile: dict[str, list[str]] | None = None) -> d
              "participant": a["participant"], "text": a["text"]}
             for q in summary.free_text for a in q["answers"]
         ], columns=["questionnaire", "item", "task_id", "participant", "text"]),
-        "summary_profile": pd.DataFrame(profiles or [], columns=None if profiles
-                                        else ["participant"]),
+        "summary_profile": _profile_table(summary.sessions),
+        "summary_versions": _versions_table(summary.versions),
     }  # fmt: skip
-    # one row per version and participant who ran it: which sessions ran which version, what
-    # changed since the version before (lists joined with ", ")
-    tables["summary_versions"] = pd.DataFrame([
-        {"version": v["version"], "sha256": v["sha256"], "first_used": v["first_used"],
-         "participant": code, "tasks": ", ".join(v["tasks"]), "since_version": v["since_version"],
-         **{f"tasks_{k}": ", ".join(v["changes"][k]) if v["changes"] else ""
-            for k in ("added", "removed", "reworded")},
-         "other_changes": ", ".join(v["changes"]["other"]) if v["changes"] else ""}
-        for v in summary.versions for code in v["participants"]
-    ], columns=["version", "sha256", "first_used", "participant", "tasks", "since_version",
-                "tasks_added", "tasks_removed", "tasks_reworded", "other_changes"])  # fmt: skip
     if comparisons is not None:
         tables["summary_conditions_tasks"] = comparisons.tasks
         tables["summary_conditions_sus"] = comparisons.sus
     return tables
+
+
+def _profile_table(sessions: Any) -> Any:
+    """Each participant's profile answers (:func:`usetest.analysis.profile_records` as a
+    table: participant, then one column per question), taken from the sessions' columns."""
+    import pandas as pd
+
+    from usetest.analysis import PROFILE_PREFIX
+
+    cols = [c for c in sessions.columns if c.startswith(PROFILE_PREFIX)]
+    if not cols or not len(sessions):
+        return pd.DataFrame(columns=["participant"])
+    return pd.DataFrame({"participant": sessions["participant"].to_numpy(dtype=object),
+                         **{c.removeprefix(PROFILE_PREFIX): sessions[c].to_numpy(dtype=object)
+                            for c in cols}})  # fmt: skip
+
+
+def _versions_table(versions: list[dict[str, Any]]) -> Any:
+    """One row per version and participant who ran it: which sessions ran which version, what
+    changed since the version before (lists joined with ", "); each version's figures are
+    repeated down its participants' rows."""
+    import pandas as pd
+
+    def joined(v: dict[str, Any], k: str) -> str:
+        return ", ".join(v["changes"][k]) if v["changes"] else ""
+
+    per_version = {
+        "version": [v["version"] for v in versions], "sha256": [v["sha256"] for v in versions],
+        "first_used": [v["first_used"] for v in versions], "participant": None,
+        "tasks": [", ".join(v["tasks"]) for v in versions],
+        "since_version": [v["since_version"] for v in versions],
+        **{f"tasks_{k}": [joined(v, k) for v in versions] for k in ("added", "removed",
+                                                                     "reworded")},
+        "other_changes": [joined(v, "other") for v in versions],
+    }  # fmt: skip
+    counts = [len(v["participants"]) for v in versions]
+    if not sum(counts):  # as pandas makes a table of no rows: columns of objects
+        return pd.DataFrame(columns=list(per_version))
+    # lists of Python values, so that pandas gives each column the type it gives the rows
+    columns = {name: ([p for v in versions for p in v["participants"]] if values is None else
+                      [x for x, n in zip(values, counts, strict=True) for _ in range(n)])
+               for name, values in per_version.items()}  # fmt: skip
+    return pd.DataFrame(columns, columns=list(per_version))
 
 
 Streamed = list[tuple[str, Iterator[Batch], Columns]]
