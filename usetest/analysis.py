@@ -789,7 +789,7 @@ def _profile_filter(chosen: pd.DataFrame, everyone: pd.DataFrame,
     """Sessions whose profile answer is one of the values given, for every field given."""
     for field_id, values in profile.items():
         column = _profile_column(everyone, field_id)
-        seen = set(everyone[column].dropna())
+        seen = set(everyone[column].dropna().unique())
         unknown = [v for v in values if v not in seen]
         if unknown:
             raise AnalysisError(f"no session answered {field_id} = {unknown[0]!r} (answers "
@@ -813,7 +813,7 @@ def _select_sessions(
     if group is not None:
         chosen = chosen[chosen[group[0]] == group[1]]
     if condition is not None:
-        known = set(sessions["condition"].dropna())
+        known = set(sessions["condition"].dropna().unique())
         if condition not in known:
             raise AnalysisError(f"no session has condition {condition!r} (known: "
                                 f"{', '.join(sorted(known)) or 'none'})")  # fmt: skip
@@ -1511,7 +1511,7 @@ def _profile_groups(t: SummaryTables, field_id: str) -> list[str]:
             f"cannot split by {field_id!r}: it is a {asked[0].type} question, so nearly every "
             f"participant would be a group of their own — split by a choice question, or keep "
             f"some answers with --profile {field_id}=VALUE")  # fmt: skip
-    seen = set(sessions[column].dropna())
+    seen = set(sessions[column].dropna().unique())
     options = [o for q in asked for o in q.options]
     declared = list(dict.fromkeys(o for o in options if o in seen))
     return declared + sorted(seen - set(declared))
@@ -1566,7 +1566,7 @@ def _compare(
 def _conditions(t: SummaryTables) -> list[str]:
     """The conditions with sessions, in the scenario file's order (the newest version's first,
     then those only older versions declare; any others after, sorted)."""
-    seen = set(t.sessions["condition"].dropna())
+    seen = set(t.sessions["condition"].dropna().unique())
     declared = list(dict.fromkeys(c for v in reversed(_versions(t.scenarios))
                                   for c in v.scenario.conditions))  # fmt: skip
     return [c for c in declared if c in seen] + sorted(seen - set(declared))
@@ -1598,12 +1598,13 @@ def _compare_task(
 
 
 def _compare_sus(a: str, b: str, sa: Summary, sb: Summary, confidence: float) -> dict[str, Any]:
-    scores_a, scores_b = list(sa.sus["sus"]), list(sb.sus["sus"])
+    scores_a, scores_b = sa.sus["sus"].to_numpy(dtype=float), sb.sus["sus"].to_numpy(dtype=float)
     row: dict[str, Any] = {"a": a, "b": b, "n_a": len(scores_a), "n_b": len(scores_b)}
     if len(scores_a) >= 2 and len(scores_b) >= 2:
         c = stats.welch_t(scores_a, scores_b, confidence)
         low, high = stats.clipped(c.low, c.high, -100, 100)
-        row |= {"mean_a": sum(scores_a) / len(scores_a), "mean_b": sum(scores_b) / len(scores_b),
+        row |= {"mean_a": sum(scores_a.tolist()) / len(scores_a),
+                "mean_b": sum(scores_b.tolist()) / len(scores_b),
                 "difference": c.difference, "difference_low": low,
                 "difference_high": high, "t": c.statistic, "df": c.df, "p": c.p_value,
                 "note": ""}  # fmt: skip
