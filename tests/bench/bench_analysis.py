@@ -42,6 +42,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.bench import compile_as_installed
+
 ATTEMPTED = "('success', 'partial', 'fail', 'abandoned')"
 FLOOR = {
     "tasks": f"""SELECT a.task_id, count(*), sum(a.outcome = 'success'), sum(a.outcome = 'abandoned'),
@@ -224,6 +226,7 @@ def main() -> None:
         print(json.dumps({"rss_mb": _rss_mb()}))
         return
     sizes = [int(s) for s in args.sizes.split(",")] + ([1_000_000] if args.large else [])
+    compile_as_installed()
     print(f"# summary vs plain-SQL floor; medians of {args.repeat} interleaved runs; peak RSS "
           f"of a fresh process (imports alone: {_child('--baseline')['rss_mb']:.0f} MB)")  # fmt: skip
     for size in sizes:

@@ -33,6 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench import compile_as_installed
 from tests.bench.ptyterm import Term
 from tests.conftest import DEMO_PROFILE_ARGS, ROOT
 
@@ -161,6 +162,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.large:
         args.keys, args.launches = max(args.keys, 1000), max(args.launches, 20)
+    compile_as_installed()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         start_ours, start_floor = launches(args.launches, tmp)

@@ -44,6 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench import compile_as_installed
+
 FORMATS = ("csv", "parquet", "xlsx", "json")
 SETTLE_S = 3.0
 """usetest.checked.SETTLE_S (not imported: the parent process imports no usetest module)."""
@@ -273,6 +275,7 @@ def main() -> None:
         print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
         return
     sizes = [int(s) for s in args.sizes.split(",")] + ([100_000, 1_000_000] if args.large else [])
+    compile_as_installed()
     memo = tempfile.TemporaryDirectory(prefix="bench-export-memo-")
     os.environ["USETEST_CACHE_DIR"] = memo.name
     formats = [f for f in args.formats.split(",") if f]

@@ -33,6 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench import compile_as_installed
 from tests.bench.bench_summary_cli import STUDY, TASKS
 from tests.bench.bench_summary_cli import build as build_small
 from usetest import recorder
@@ -213,6 +214,7 @@ def main() -> None:
     if args.margins:
         margins(Path(args.margins[0]), int(args.margins[1]))
         return
+    compile_as_installed()
     with tempfile.TemporaryDirectory() as tmp:
         small(args.runs, Path(tmp))
         large(1_000_000 if args.large else 100_000, Path(tmp))

@@ -31,6 +31,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.bench import compile_as_installed
 from usetest import recorder
 from usetest.clock import FakeClock
 from usetest.scenario import parse_scenario
@@ -121,6 +122,7 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="400 participants instead of 40")
     args = parser.parse_args()
     participants = 400 if args.large else 40
+    compile_as_installed()
     with tempfile.TemporaryDirectory() as tmp:
         path = build(Path(tmp) / "bench.db", participants)
         ours_cmd = [sys.executable, "-m", "usetest", "summary", str(path)]
