@@ -7,6 +7,7 @@ pandas) are imported inside the commands that need them so that ``usetest valida
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -58,6 +59,21 @@ class _Commands(click.Group):
             if os.environ.get("USETEST_DEBUG") or os.environ.get("PYTEST_CURRENT_TEST"):
                 raise
             _fail(_crash_report(), EXIT_CRASH)
+
+
+def _runs_to_its_end(command: Callable[..., None]) -> Callable[..., None]:
+    """A command that starts, works and exits (no app, no server): run with Python's cycle
+    collector paused (:mod:`usetest.collector`): its imports and rows make many objects and
+    no cycles worth collecting before the process ends."""
+
+    @functools.wraps(command)
+    def run_paused(*args: Any, **kwargs: Any) -> None:
+        from usetest import collector
+
+        with collector.paused():
+            command(*args, **kwargs)
+
+    return run_paused
 
 
 def _crash_report() -> str:
@@ -698,6 +714,7 @@ def _filters(condition: str | None, participants: tuple[str, ...], since: str | 
 @_filter_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
+@_runs_to_its_end
 def summary(db: Path, fmt: str, **options: Any) -> None:
     """Print the study summary: completion, time on task, errors, SEQ, SUS, problems.
 
@@ -836,6 +853,7 @@ def _print_summary(s: object, group: str | None) -> None:
               help="parquet: write the databases (one study each) into one dataset "
                    "partitioned by study (TABLE/study=SLUG/part-0.parquet); implied by several "
                    "DBs; studies already in --out stay.")
+@_runs_to_its_end
 def export(dbs: tuple[Path, ...], fmt: str, out_dir: Path, pseudonymise: bool,
            salt: str | None, raw_formulas: bool, profile: tuple[str, ...],
            recording_start: str | None, participants: tuple[str, ...], dataset: bool) -> None:  # fmt: skip
@@ -915,6 +933,7 @@ def export(dbs: tuple[Path, ...], fmt: str, out_dir: Path, pseudonymise: bool,
 @click.option("--cif", is_flag=True, help="Lay the report out after ISO/IEC 25062 (Common Industry Format).")
 @click.option("--no-charts", is_flag=True, help="Tables only (no matplotlib needed).")
 @_filter_options
+@_runs_to_its_end
 def report(db: Path, out: Path | None, fmt: str, cif: bool, no_charts: bool, **options: Any) -> None:
     """Write the usability report: study, per-task results, charts, SUS, problems, quotes.
 

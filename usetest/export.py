@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from usetest import __version__, dictionary
+from usetest import __version__, collector, dictionary
 from usetest.errors import UsetestError
 from usetest.outfiles import OutputError, Staged, private_dir
 from usetest.store import TABLES
@@ -522,7 +522,7 @@ def export(
                      for name, batch in summary_batches.items()]  # fmt: skip
         staged = Staged(out)
         try:
-            with _writing(staged, "the export"):
+            with _writing(staged, "the export"), collector.paused():  # rows: no cycles
                 written = _write(staged, fmt, streamed, tick, about=about)
                 rows = {**counts, **summary_rows}
                 meta = _metadata(db_path, fmt, rows, pseudonymise, dropped, neutralise, as_text,
