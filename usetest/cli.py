@@ -261,17 +261,14 @@ def run(scenario: Path, db_path: Path | None, participant: str | None, moderator
       usetest run scenarios/my-study.yaml --participant P08 --consent \\
           --profile-answer age=30-44 --profile-answer experience=12   # profile on paper
     """
-    import gc
+    from usetest import collector
 
     # What the start-up builds (modules, models, the first screen) lives as long as the app:
     # collecting garbage during it only costs time (≈ 30 ms). The app freezes it out of later
     # collections and resumes the collector once its first screen is drawn (UsetestApp).
-    gc.disable()
-    try:
+    with collector.paused():
         _run(scenario, db_path, participant, moderator, condition, resume, plan, consent,
              take_over, yes, profile_answers)  # fmt: skip
-    finally:
-        gc.enable()
 
 
 def _run(scenario: Path, db_path: Path | None, participant: str | None, moderator: str | None,
