@@ -723,14 +723,31 @@ def _nest_targets(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _profile_columns(sessions: pd.DataFrame) -> list[str]:
+    return [c for c in sessions.columns if c.startswith(PROFILE_PREFIX)]
+
+
 def profile_records(sessions: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each participant's profile answers (``[]`` when the scenario asks none)."""
-    cols = [c for c in sessions.columns if c.startswith(PROFILE_PREFIX)]
+    """Each participant's profile answers (``[]`` when the scenario asks none), as recorded
+    (``None`` where declined or not asked)."""
+    cols = _profile_columns(sessions)
     if not cols:
         return []
     return [{"participant": str(r["participant"]),
              **{c.removeprefix(PROFILE_PREFIX): r[c] for c in cols}}
             for r in sessions[["participant", *cols]].to_dict(orient="records")]  # fmt: skip
+
+
+def profile_table(sessions: pd.DataFrame) -> pd.DataFrame:
+    """:func:`profile_records` as a table, made column by column (an export's, at any size):
+    participant, then one column per question; only ``participant``, and no row, when none is
+    asked. pandas types the columns as it types the records (a missing text is then NaN)."""
+    cols = _profile_columns(sessions)
+    if not cols or not len(sessions):
+        return pd.DataFrame(columns=["participant"])
+    return pd.DataFrame({"participant": sessions["participant"].to_numpy(dtype=object),
+                         **{c.removeprefix(PROFILE_PREFIX): sessions[c].to_numpy(dtype=object)
+                            for c in cols}})  # fmt: skip
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -575,7 +575,7 @@ def _summary_tables(conn: Any, profile: dict[str, list[str]] | None = None) -> d
     computes them."""
     import pandas as pd
 
-    from usetest.analysis import read_summary_tables, results_from_tables
+    from usetest.analysis import profile_table, read_summary_tables, results_from_tables
 
     summary, comparisons = results_from_tables(read_summary_tables(conn), profile=profile)
     tables = {
@@ -600,28 +600,13 @@ def _summary_tables(conn: Any, profile: dict[str, list[str]] | None = None) -> d
              "participant": a["participant"], "text": a["text"]}
             for q in summary.free_text for a in q["answers"]
         ], columns=["questionnaire", "item", "task_id", "participant", "text"]),
-        "summary_profile": _profile_table(summary.sessions),
+        "summary_profile": profile_table(summary.sessions),
         "summary_versions": _versions_table(summary.versions),
     }  # fmt: skip
     if comparisons is not None:
         tables["summary_conditions_tasks"] = comparisons.tasks
         tables["summary_conditions_sus"] = comparisons.sus
     return tables
-
-
-def _profile_table(sessions: Any) -> Any:
-    """Each participant's profile answers (:func:`usetest.analysis.profile_records` as a
-    table: participant, then one column per question), taken from the sessions' columns."""
-    import pandas as pd
-
-    from usetest.analysis import PROFILE_PREFIX
-
-    cols = [c for c in sessions.columns if c.startswith(PROFILE_PREFIX)]
-    if not cols or not len(sessions):
-        return pd.DataFrame(columns=["participant"])
-    return pd.DataFrame({"participant": sessions["participant"].to_numpy(dtype=object),
-                         **{c.removeprefix(PROFILE_PREFIX): sessions[c].to_numpy(dtype=object)
-                            for c in cols}})  # fmt: skip
 
 
 def _versions_table(versions: list[dict[str, Any]]) -> Any:
